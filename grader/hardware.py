@@ -1,0 +1,128 @@
+"""What this machine can run: TensorRT, a CUDA GPU, pycuda, trtexec, DLA cores.
+
+Probed lazily and once per process. Every missing capability comes with a reason that
+says what to install, because a skipped test must tell the student why it was not graded.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from grader.backends import tensorrt as trt_backend
+from grader.backends.trtexec import find_trtexec
+
+JETSON_RELEASE = Path("/etc/nv_tegra_release")
+DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
+
+SETUP_HINT = "see README.md, section 'Jetson setup (JetPack 6.2)'"
+
+# What to install for each capability a test can require.
+INSTALL_HINTS = {
+    "tensorrt": "TensorRT 10.3 Python bindings: on the Jetson they come with JetPack 6.2 "
+    "(sudo apt install python3-libnvinfer; create the venv with --system-site-packages). "
+    "TensorRT cannot be installed on x86 CPU machines",
+    "gpu": "an NVIDIA GPU with its driver (the Jetson's integrated GPU, or a desktop GPU with nvidia-smi)",
+    "pycuda": "pycuda built on the board: export PATH=/usr/local/cuda/bin:$PATH && pip install pycuda",
+    "trtexec": "trtexec: on JetPack it is /usr/src/tensorrt/bin/trtexec (export PATH=$PATH:/usr/src/tensorrt/bin)",
+    "dla": "a board with DLA cores (AGX Orin, Orin NX); the Orin Nano has none, "
+    "so DLA placement is graded with the simulator instead",
+}
+
+REQUIREMENTS = tuple(INSTALL_HINTS)
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One capability: present or not, with what was found or why not."""
+
+    name: str
+    available: bool
+    detail: str = ""
+
+    def skip_reason(self) -> str:
+        """Why a test needing this capability is not graded here, and what to install."""
+        return f"not graded on this machine: {self.detail}. Needs {INSTALL_HINTS[self.name]}; {SETUP_HINT}"
+
+
+@cache
+def gpu_name() -> str | None:
+    """Name of the CUDA GPU: nvidia-smi on desktops, the device-tree model on a Jetson."""
+    if shutil.which("nvidia-smi"):
+        try:
+            out = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=False,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        if out:
+            return out.splitlines()[0].strip()
+    if JETSON_RELEASE.exists():
+        try:
+            return DEVICE_TREE_MODEL.read_text(errors="replace").strip("\x00\n ") or "NVIDIA Jetson"
+        except OSError:
+            return "NVIDIA Jetson"
+    return None
+
+
+@cache
+def capability(name: str) -> Capability:
+    """Probe one capability (``tensorrt``, ``gpu``, ``pycuda``, ``trtexec`` or ``dla``)."""
+    if name == "tensorrt":
+        probe = trt_backend.probe_tensorrt()
+        return Capability(name, probe.available, probe.version or probe.reason)
+    if name == "gpu":
+        gpu = gpu_name()
+        return Capability(name, gpu is not None, gpu or "no NVIDIA GPU found")
+    if name == "pycuda":
+        probe = trt_backend.probe_pycuda()
+        return Capability(name, probe.available, probe.version or probe.reason)
+    if name == "trtexec":
+        path = find_trtexec()
+        return Capability(name, path is not None, str(path) if path else "trtexec not found")
+    if name == "dla":
+        for needed in ("tensorrt", "gpu"):
+            if not capability(needed).available:
+                return Capability(name, False, f"DLA needs TensorRT and a GPU ({capability(needed).detail})")
+        cores = trt_backend.num_dla_cores()
+        return Capability(name, cores > 0, f"{cores} DLA cores" if cores else "this board has 0 DLA cores")
+    raise ValueError(f"unknown capability {name!r}; known: {', '.join(REQUIREMENTS)}")
+
+
+def _version(dist: str) -> str | None:
+    """Installed version of a distribution, or None."""
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def fingerprint() -> dict[str, object]:
+    """The environment a grade was computed in (goes into every report)."""
+    tensorrt = capability("tensorrt")
+    gpu = capability("gpu")
+    return {
+        "os": platform.platform(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "packages": {
+            dist: _version(dist)
+            for dist in ("torch", "torchvision", "timm", "onnx", "onnxruntime", "polygraphy", "numpy")
+        },
+        "ultralytics": _version("ultralytics") or _version("ultralytics-opencv-headless"),
+        "tensorrt": tensorrt.detail if tensorrt.available else None,
+        "tensorrt_missing_reason": None if tensorrt.available else tensorrt.detail,
+        "gpu": gpu.detail if gpu.available else None,
+        "dla_cores": trt_backend.num_dla_cores() if tensorrt.available and gpu.available else 0,
+        "pycuda": capability("pycuda").available,
+        "trtexec": str(find_trtexec()) if find_trtexec() else None,
+    }
