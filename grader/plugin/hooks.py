@@ -169,8 +169,9 @@ def _table_only(config: pytest.Config) -> None:
     """
     if config.option.tbstyle == "auto":
         config.option.tbstyle = "no"
-    if config.option.reportchars == "fE":
-        config.option.reportchars = ""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and config.option.reportchars == "fE":  # pytest's default
+        reporter.reportchars = reporter.reportchars.replace("f", "").replace("E", "")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

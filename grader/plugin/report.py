@@ -62,7 +62,17 @@ def _indent(text: str, width: int, lines: int) -> list[str]:
     pad = " " * width
     wrapped: list[str] = []
     for line in _message_lines(text):
-        wrapped.extend(textwrap.wrap(line, WIDTH, initial_indent=pad, subsequent_indent=pad + "  ") or [pad])
+        wrapped.extend(
+            textwrap.wrap(
+                line,
+                WIDTH,
+                initial_indent=pad,
+                subsequent_indent=pad + "  ",
+                break_on_hyphens=False,
+                break_long_words=False,
+            )
+            or [pad]
+        )
     return wrapped[:lines] + ([pad + "..."] if len(wrapped) > lines else [])
 
 

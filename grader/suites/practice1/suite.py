@@ -84,12 +84,17 @@ def _require(module: str, install: str) -> None:
 
 
 def _run(module: Attempt[ModuleType], name: str, *args: Any, target: Path, **kwargs: Any) -> ExportRun:
-    """Call the student's function ``name`` in the target's folder (exports may write to the cwd)."""
+    """Call the student's function ``name`` from a working folder apart from ``target``'s.
+
+    Exports that ignore onnx_path and write to the working folder then cannot pass by luck.
+    """
     func = student.function(module.result(), name, SIGNATURES[name])
+    cwd = target.parent / "cwd"
+    cwd.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(target.parent)
+        patch.chdir(cwd)
         returned = student.call(func, *args, **kwargs)
-    return ExportRun(name, target, returned, target.parent)
+    return ExportRun(name, target, returned, cwd)
 
 
 def _compare(path: Path, feed: np.ndarray, expected: np.ndarray, what: str) -> None:

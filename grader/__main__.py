@@ -1,0 +1,30 @@
+"""Command line: ``python -m grader selfcheck`` (more commands arrive with later practices)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from grader import offline
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m grader`` and the ``trt-lab`` script."""
+    parser = argparse.ArgumentParser(prog="python -m grader", description="TensorRT lab grader")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "selfcheck",
+        help="grade solutions/ (must earn 100%%) and assignments/ (must earn 0%%) and print both tables",
+    )
+    args = parser.parse_args(argv)
+    offline.apply()
+    if args.command == "selfcheck":
+        from grader import selfcheck
+
+        return selfcheck.run()
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
