@@ -1,0 +1,15 @@
+"""The grader's own DLA knowledge (TensorRT 10.3, Orin DLA), independent of any student file.
+
+* ``rules``: the DLA rule table and the placement predictor the Practice 3 suite trusts for
+  expected values on real graphs (checked against a real AGX Orin log by the self-tests);
+* ``orin_log``: reading TensorRT/trtexec DLA logs (offloaded subgraphs, layers sent to GPU)
+  and explaining trtexec's "Cannot create DLA engine" failure on boards without DLA;
+* ``recording``: the recording stand-in for ``builder``/``config`` that grades
+  ``configure_dla`` without TensorRT. It records settings and never builds anything.
+
+Nothing here imports TensorRT.
+"""
+
+from grader.dla.rules import Predicted, Report, predict, report
+
+__all__ = ["Predicted", "Report", "predict", "report"]
