@@ -1,0 +1,230 @@
+"""Practice 5 (reference solution): read what trtexec says about an engine, and show where the time goes.
+
+Inputs come from one trtexec run on the Jetson (TensorRT 10.3):
+
+    trtexec --loadEngine=m.engine --dumpProfile --dumpLayerInfo --profilingVerbosity=detailed \\
+            --exportProfile=m.profile.json --exportLayerInfo=m.layer.json > m.log
+
+Check your work:  pytest solutions/practice5
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class LayerTime:
+    """One layer of a trtexec profile; times in ms, ``percent`` on trtexec's 0-100 scale."""
+
+    name: str
+    total_ms: float  # "timeMs": summed over every profiled iteration
+    average_ms: float  # "averageMs": one inference
+    median_ms: float  # "medianMs"
+    percent: float  # "percentage": share of the summed layer time, 0-100
+
+
+@dataclass
+class LayerInfo:
+    """One engine layer: its name, TensorRT layer type and the precision of its first input/output."""
+
+    name: str
+    layer_type: str
+    input_precision: str | None  # "FP32", "FP16", "INT8", "BF16", "FP8", "INT32", "BOOL"; None without inputs
+    output_precision: str | None
+
+
+# The data-type word inside a "Format/Datatype" string, e.g. "Channel major FP16 format where
+# channel % 8 == 0" or, for TensorRT 10's kgen layers, just "Half".
+DATATYPE_WORDS = {
+    "FP32": "FP32",
+    "Float": "FP32",
+    "FP16": "FP16",
+    "Half": "FP16",
+    "BF16": "BF16",
+    "BFloat16": "BF16",
+    "FP8": "FP8",
+    "Int8": "INT8",
+    "INT8": "INT8",
+    "Int32": "INT32",
+    "INT32": "INT32",
+    "Int64": "INT64",
+    "UInt8": "UINT8",
+    "BOOL": "BOOL",
+    "Bool": "BOOL",
+}
+
+LOG_PREFIX = re.compile(r"^\[[^\]]*\] \[[A-Z]\] ?")  # "[01/20/2024-20:25:39] [I] "
+NUMBER = r"[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?"
+PROFILE_ROW = re.compile(rf"^\s*({NUMBER})\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s+(\S.*?)\s*$")
+METRICS = {
+    "Latency": "latency",
+    "Enqueue Time": "enqueue",
+    "H2D Latency": "h2d",
+    "GPU Compute Time": "gpu_compute",
+    "D2H Latency": "d2h",
+}
+STATISTIC = re.compile(rf"(min|max|mean|median|percentile\(({NUMBER})%\)) = ({NUMBER}|inf|nan) ms")
+
+
+def _read_json(path: str | Path) -> Any:
+    """A trtexec JSON file."""
+    text = Path(path).read_text(encoding="utf-8")
+    # trtexec writes names unescaped, and TensorRT >= 8.6 puts raw \x1e / \x1f separators into
+    # them: strict JSON rejects those control characters.
+    return json.loads(text, strict=False)
+
+
+def _lines(text: str) -> list[str]:
+    """Log lines without the logger's ``[date-time] [I] `` prefix."""
+    # split("\n"), not splitlines(): splitlines() also splits at \x1e, which names may contain.
+    return [LOG_PREFIX.sub("", line.rstrip("\r")) for line in text.split("\n")]
+
+
+def precision_of(format_string: str) -> str | None:
+    """The precision named in a ``Format/Datatype`` string (None when it names none)."""
+    for word in re.findall(r"[A-Za-z0-9]+", format_string):
+        if word in DATATYPE_WORDS:
+            return DATATYPE_WORDS[word]
+    return None
+
+
+def parse_profile(path: str | Path) -> list[LayerTime]:
+    """Per-layer times from an ``--exportProfile`` JSON file, in execution order."""
+    profile = []
+    for record in _read_json(path):
+        if "name" not in record:
+            continue  # {"count": N}: how many iterations were profiled, not a layer
+        profile.append(
+            LayerTime(
+                name=record["name"],
+                total_ms=float(record["timeMs"]),
+                average_ms=float(record["averageMs"]),
+                median_ms=float(record["medianMs"]),
+                percent=float(record["percentage"]),
+            )
+        )
+    return profile
+
+
+def parse_profile_log(text: str) -> list[LayerTime]:
+    """Per-layer times from the ``--dumpProfile`` table in trtexec's stdout (Total row excluded)."""
+    rows = []
+    in_table = False
+    for line in _lines(text):
+        if line.startswith("=== Profile ("):
+            in_table = True
+            continue
+        match = PROFILE_ROW.match(line) if in_table else None
+        if not match:
+            continue  # the header, blank lines, anything outside the table
+        total, average, median, percent, name = match.groups()
+        if name == "Total":
+            in_table = False  # the Total row sums the table and closes it
+            continue
+        rows.append(LayerTime(name, float(total), float(average), float(median), float(percent)))
+    return rows
+
+
+def _first_precision(tensors: list[dict[str, Any]]) -> str | None:
+    """Precision of the first tensor of a layer's Inputs or Outputs."""
+    return precision_of(tensors[0]["Format/Datatype"]) if tensors else None
+
+
+def parse_layer_info(path: str | Path) -> list[LayerInfo]:
+    """Layers of an ``--exportLayerInfo`` JSON file (TensorRT 10 "Bindings" or TensorRT 11 "I/O Tensors")."""
+    data = _read_json(path)
+    if not isinstance(data, dict) or "Layers" not in data:
+        raise ValueError(f"{path} is not an --exportLayerInfo file (no 'Layers')")
+    if "Bindings" not in data and "I/O Tensors" not in data:
+        raise ValueError(f"{path} has neither 'Bindings' (TensorRT 10) nor 'I/O Tensors' (TensorRT 11)")
+    layers = []
+    for layer in data["Layers"]:
+        if isinstance(layer, str):
+            raise ValueError(
+                f"{path} holds layer names only: the engine was built without --profilingVerbosity=detailed. "
+                "Rebuild it with trtexec ... --profilingVerbosity=detailed, then export the layer info again."
+            )
+        layers.append(
+            LayerInfo(
+                name=layer["Name"],
+                layer_type=layer["LayerType"],
+                input_precision=_first_precision(layer.get("Inputs", [])),
+                output_precision=_first_precision(layer.get("Outputs", [])),
+            )
+        )
+    return layers
+
+
+def parse_perf_summary(text: str) -> dict:
+    """Throughput (qps) and latency statistics (ms) from trtexec's ``=== Performance summary ===``."""
+    summary: dict[str, Any] = {}
+    for line in _lines(text):
+        label, _, rest = line.strip().partition(": ")
+        if label == "Throughput":
+            summary["throughput_qps"] = float(rest.split()[0])
+        elif label in METRICS:
+            stats = {}
+            for match in STATISTIC.finditer(rest):
+                statistic, percentile, value = match.groups()
+                key = f"p{percentile}" if percentile else statistic
+                stats[key] = float(value)
+            summary[METRICS[label]] = stats
+    return summary
+
+
+def summarize(profile: list[LayerTime], layers: list[LayerInfo], top_k: int = 5) -> dict:
+    """Where the time goes: total, slowest layers, time per layer type, precisions, reformat share."""
+    layer_type = {layer.name: layer.layer_type for layer in layers}
+    total_ms = sum(entry.average_ms for entry in profile)
+    slowest = sorted(profile, key=lambda entry: entry.average_ms, reverse=True)[:top_k]
+    time_by_type: dict[str, float] = defaultdict(float)
+    for entry in profile:
+        time_by_type[layer_type.get(entry.name, "Unknown")] += entry.average_ms
+    precision_counts = Counter(layer.input_precision for layer in layers if layer.input_precision is not None)
+    reformat_ms = time_by_type.get("Reformat", 0.0)
+    return {
+        "total_ms": total_ms,
+        "top_layers": [(entry.name, entry.average_ms) for entry in slowest],
+        "time_by_type": dict(time_by_type),
+        "precision_counts": dict(precision_counts),
+        "reformat_percent": 100.0 * reformat_ms / total_ms if total_ms > 0 else 0.0,
+    }
+
+
+PRECISION_COLORS = {"FP32": "tab:blue", "FP16": "tab:green", "BF16": "tab:cyan", "INT8": "tab:red", "FP8": "tab:purple"}
+
+
+def plot_profile(profile: list[LayerTime], layers: list[LayerInfo], out_png: str | Path) -> None:
+    """One PNG: per-layer latency coloured by input precision (left), time per layer type (right)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on the Jetson over ssh, nor in CI
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    precision = {layer.name: layer.input_precision or "?" for layer in layers}
+    shown = [entry for entry in profile if entry.average_ms > 0] or list(profile)
+    labels = [entry.name.replace("\x1e", "+").replace("\x1f", "+")[:45] for entry in shown]
+    colors = [PRECISION_COLORS.get(precision.get(entry.name, "?"), "tab:gray") for entry in shown]
+    by_type = summarize(profile, layers)["time_by_type"]
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, max(4.0, 0.3 * len(shown) + 1.5)), width_ratios=[3, 2])
+    left.barh(range(len(shown)), [entry.average_ms for entry in shown], color=colors)
+    left.set_yticks(range(len(shown)), labels, fontsize=7)
+    left.invert_yaxis()  # execution order, top to bottom
+    left.set_xlabel("average ms per inference")
+    left.set_title("Per-layer latency")
+    seen = sorted({precision.get(entry.name, "?") for entry in shown})
+    left.legend(handles=[Patch(color=PRECISION_COLORS.get(p, "tab:gray"), label=p) for p in seen], title="precision")
+    right.barh(list(by_type), list(by_type.values()), color="tab:orange")
+    right.set_xlabel("average ms per inference")
+    right.set_title("Time per layer type")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=80)
+    plt.close(fig)
