@@ -85,12 +85,25 @@ def run_engine(engine_path: str | os.PathLike[str], feed: Mapping[str, np.ndarra
     if not pycuda_probe.available:
         raise RuntimeError(f"pycuda is not usable here: {pycuda_probe.reason}")
     cuda = importlib.import_module("pycuda.driver")
-    importlib.import_module("pycuda.autoinit")
+    cuda.init()
+    # The device's primary context (the one torch and the other runners use), pushed only for this call.
+    context = cuda.Device(0).retain_primary_context()
+    context.push()
+    try:
+        return _run_in_context(trt, cuda, engine_path, feed)
+    finally:
+        context.pop()
+
+
+def _run_in_context(
+    trt: Any, cuda: Any, engine_path: str | os.PathLike[str], feed: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """``run_engine``'s work, with a CUDA context current."""
     runtime = trt.Runtime(trt.Logger(trt.Logger.ERROR))
     engine = runtime.deserialize_cuda_engine(Path(engine_path).read_bytes())
     if engine is None:
         raise RuntimeError(f"TensorRT could not deserialize {engine_path}")
-    context = engine.create_execution_context()
+    execution = engine.create_execution_context()
     stream = cuda.Stream()
     keep: list[Any] = []
     outputs: dict[str, tuple[np.ndarray, Any]] = {}
@@ -100,23 +113,26 @@ def run_engine(engine_path: str | os.PathLike[str], feed: Mapping[str, np.ndarra
     for name in inputs + [name for name in names if name not in inputs]:
         dtype = np.dtype(trt.nptype(engine.get_tensor_dtype(name)))
         if name in inputs:
-            host = np.ascontiguousarray(feed[name], dtype=dtype)
-            context.set_input_shape(name, host.shape)
+            value = np.asarray(feed[name], dtype=dtype)
+            # Async copies need page-locked host memory.
+            host = cuda.pagelocked_empty(value.shape, dtype)
+            host[...] = value
+            execution.set_input_shape(name, host.shape)
             device = cuda.mem_alloc(host.nbytes)
             cuda.memcpy_htod_async(device, host, stream)
             keep.append(host)
         else:
-            host = np.empty(tuple(context.get_tensor_shape(name)), dtype=dtype)
+            host = cuda.pagelocked_empty(tuple(execution.get_tensor_shape(name)), dtype)
             device = cuda.mem_alloc(max(host.nbytes, 1))
             outputs[name] = (host, device)
         keep.append(device)
-        context.set_tensor_address(name, int(device))
-    if not context.execute_async_v3(stream.handle):
+        execution.set_tensor_address(name, int(device))
+    if not execution.execute_async_v3(stream.handle):
         raise RuntimeError(f"execute_async_v3 failed for {engine_path}")
     for host, device in outputs.values():
         cuda.memcpy_dtoh_async(host, device, stream)
     stream.synchronize()
-    return {name: host for name, (host, _) in outputs.items()}
+    return {name: np.array(host) for name, (host, _) in outputs.items()}
 
 
 @dataclass(frozen=True)

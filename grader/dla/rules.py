@@ -44,6 +44,15 @@ class Predicted:
     device: str  # "DLA" or "GPU"
     rule: str = ""  # "" on DLA; a rule id from RULES on GPU
     reason: str = ""
+    folded: bool = False  # all inputs constant: TensorRT folds the node into weights
+
+    def why(self) -> str:
+        """Why the node lands where it does, for a student's message."""
+        if self.device == "GPU":
+            return f"{self.reason} [rule: {RULES[self.rule]}]"
+        if self.folded:
+            return "its inputs are all constants, so TensorRT folds it into weights at build time (it never runs)"
+        return "it breaks no DLA rule"
 
 
 @dataclass(frozen=True)
@@ -517,11 +526,12 @@ def predict_model(model: onnx.ModelProto, precision: str = "fp16") -> list[Predi
     everything = _global_verdict(graph, precision)
     out = []
     for node in graph.model.graph.node:
+        folded = everything is None and graph.fold(node)
         verdict = everything
-        if verdict is None and not graph.fold(node):
+        if verdict is None and not folded:
             verdict = _limits(node, graph) or TABLE.get(node.op_type, _GPU_OP)(node, graph)
         if verdict is None:
-            out.append(Predicted(node.name, node.op_type, "DLA"))
+            out.append(Predicted(node.name, node.op_type, "DLA", folded=folded))
         else:
             out.append(Predicted(node.name, node.op_type, "GPU", *verdict))
     return out

@@ -444,8 +444,7 @@ def _grade_real_graph(module: Attempt[ModuleType], graph: RealGraph, grade: Any)
         lines = [
             f"  {item.node} ({item.op_type}): you say {item.device}"
             + (f" ({item.reason!r})" if item.reason else "")
-            + f", expected {want.device}"
-            + (f": {want.reason} [rule: {rules.RULES[want.rule]}]" if want.device == "GPU" else "")
+            + f", expected {want.device}: {want.why()}"
             for item, want in wrong[:SHOWN]
         ]
         more = f"\n  ... and {len(wrong) - SHOWN} more" if len(wrong) > SHOWN else ""
