@@ -63,6 +63,22 @@ def build_engine(
     return path
 
 
+def cached_engine(onnx_path: str | os.PathLike[str], precision: str = "fp32") -> Path:
+    """``build_engine`` once per ONNX content, precision, TensorRT version and GPU (artifact cache)."""
+    from grader.cache import ArtifactCache, sha256_file
+    from grader.hardware import gpu_name
+
+    parts = {
+        "onnx": sha256_file(onnx_path),
+        "precision": precision,
+        "tensorrt": trt_backend.probe_tensorrt().version,
+        "gpu": gpu_name(),
+    }
+    return ArtifactCache().get_or_build(
+        "engine", parts, lambda tmp: build_engine(onnx_path, tmp, precision), suffix=".engine"
+    )
+
+
 def dla_layer_support(onnx_path: str | os.PathLike[str]) -> dict[str, bool]:
     """``config.can_run_on_DLA(layer)`` for every layer, with an FP16 + GPU-fallback config (network order)."""
     trt = _trt()
