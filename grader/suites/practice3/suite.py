@@ -15,6 +15,7 @@ the ``trtexec --useDLACore`` flow, with its failure on Orin Nano recognised and 
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -409,26 +410,32 @@ class RealGraph:
     expected: list[rules.Predicted]
 
 
-@pytest.fixture(scope="module")
-def real_graphs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], RealGraph]:
-    """Reference exports by name (cached), each predicted once by grader.dla.rules."""
+@functools.cache
+def _reference(name: str) -> tuple[Path, list[tuple[str, str]], list[rules.Predicted]]:
+    """A reference export (cached file), its nodes and the grader's own placement (once per process)."""
     import onnx
 
+    source = models.export_onnx(name)
+    model = onnx.load(str(source), load_external_data=False)
+    return source, [(node.name, node.op_type) for node in model.graph.node], rules.predict_model(model)
+
+
+@pytest.fixture(scope="module")
+def real_graphs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], RealGraph]:
+    """Reference exports by name, each with the grader's placement, copied once per graded folder."""
     folder = tmp_path_factory.mktemp("p3-real")
     loaded: dict[str, RealGraph] = {}
 
     def get(name: str) -> RealGraph:
         if name not in loaded:
             try:
-                source = models.export_onnx(name)
+                source, nodes, expected = _reference(name)
             except ImportError as error:
                 pytest.skip(f"not graded on this machine: exporting {name} needs {error.name or error}")
             # Students get a copy: the shared cache must stay untouched whatever their code does.
             path = folder / f"{name}.onnx"
             shutil.copyfile(source, path)
-            model = onnx.load(str(source), load_external_data=False)
-            nodes = [(node.name, node.op_type) for node in model.graph.node]
-            loaded[name] = RealGraph(name, path, nodes, rules.predict_model(model))
+            loaded[name] = RealGraph(name, path, nodes, expected)
         return loaded[name]
 
     return get
