@@ -111,8 +111,10 @@ def _name_diff(got: Sequence[Any], expected: Sequence[str]) -> str:
         if a != b:
             return f"entry {index} is {a!r}, expected {b!r}"
     if len(got) > len(expected):
-        return f"extra entries from index {len(expected)}: {[_short(n, 60) for n in got[len(expected) : len(expected) + 3]]}"
-    return f"missing entries from index {len(got)}: {[_short(n, 60) for n in expected[len(got) : len(got) + 3]]}"
+        return f"extra entries from index {len(expected)}: {', '.join(_short(n, 60) for n in got[len(expected) : len(expected) + 3])}"
+    return (
+        f"missing entries from index {len(got)}: {', '.join(_short(n, 60) for n in expected[len(got) : len(got) + 3])}"
+    )
 
 
 def _by_name(rows: Iterable[tuple[Any, ...]]) -> dict[Any, tuple[Any, ...]]:
@@ -274,11 +276,6 @@ def test_parse_profile_trt10_names(parser: Attempt[ModuleType], files: dict[str,
                 f"{[_short(name, 70) for name in list(rows)[:6]]}. Keep names exactly as in the file, separator "
                 "characters included: the same names appear in the layer-information file, where they join."
             )
-        expect(
-            _close(row[2], float(record.average_ms)),
-            f"parse_profile({path.name}): layer {record.name!r} has average_ms = {_short(row[2])}, "
-            f"expected {record.average_ms}.",
-        )
 
 
 # ---------------------------------------------------------------- parse_profile_log
@@ -436,7 +433,15 @@ def test_parse_layer_info_not_detailed(parser: Attempt[ModuleType], not_detailed
         )
         return
     except BaseException:  # noqa: BLE001 - shown with the student's lines by student.call
-        returned = student.call(func, not_detailed)
+        try:
+            returned = student.call(func, not_detailed)
+        except student.StudentCodeError as error:
+            if "not implemented yet" in str(error):
+                raise
+            raise student.StudentCodeError(
+                f'{error}\nOn {not_detailed.name}, whose "Layers" are plain name strings, raise a ValueError '
+                "whose message says to rebuild the engine with --profilingVerbosity=detailed."
+            ) from None
     fail(
         f"{what} returned {_short(returned)}; expected a ValueError whose message says to rebuild with "
         "--profilingVerbosity=detailed (without it, layers have no types and no precisions)."

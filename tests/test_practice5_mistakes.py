@@ -1,0 +1,184 @@
+"""Practice 5 grader self-test: the stub earns nothing, and each parser mistake loses exactly its points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.suites.practice5.suite import REAL_EXPORTS, REAL_LOGS
+from tests.conftest import grade_outside_repo, make_submission, mutate, results_by_submission
+
+REPO = Path(__file__).resolve().parent.parent
+SOLUTION = REPO / "solutions" / "practice5" / "profile_parser.py"
+STUB = REPO / "assignments" / "practice5" / "profile_parser.py"
+
+REAL_TESTS = {"test_real_trtexec_exports": REAL_EXPORTS, "test_real_trtexec_logs": REAL_LOGS}
+GPU_TESTS = {
+    "test_gpu_profile_matches_trtexec_stdout",
+    "test_gpu_layer_info_matches_engine",
+    "test_gpu_perf_summary_matches_stdout",
+}
+
+# name: (mutations of the reference solution, tests that must fail, text each of their messages holds)
+MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
+    "count_record_as_layer": (
+        # A student reading every record with .get(): {"count": N} becomes a zero-time layer.
+        [
+            (
+                '        if "name" not in record:\n            continue  # {"count": N}: how many iterations',
+                "        #",
+            ),
+            ('name=record["name"],', 'name=record.get("name", ""),'),
+            ('total_ms=float(record["timeMs"]),', 'total_ms=float(record.get("timeMs", 0)),'),
+            ('average_ms=float(record["averageMs"]),', 'average_ms=float(record.get("averageMs", 0)),'),
+            ('median_ms=float(record["medianMs"]),', 'median_ms=float(record.get("medianMs", 0)),'),
+            ('percent=float(record["percentage"]),', 'percent=float(record.get("percentage", 0)),'),
+        ],
+        {"test_parse_profile_layers", "test_real_trtexec_exports"},
+        "entries",
+    ),
+    "percent_as_fraction": (
+        [('percent=float(record["percentage"]),', 'percent=float(record["percentage"]) / 100,')],
+        {"test_parse_profile_percent", "test_real_trtexec_exports"},
+        "percent",
+    ),
+    "average_is_total": (
+        [('average_ms=float(record["averageMs"]),', 'average_ms=float(record["timeMs"]),')],
+        {"test_parse_profile_times", "test_real_trtexec_exports"},
+        "averageMs",
+    ),
+    "no_int8_mapping": (
+        [('    "Int8": "INT8",\n    "INT8": "INT8",\n', "")],
+        {"test_parse_layer_info_int8_mixed", "test_real_trtexec_exports"},
+        "INT8",
+    ),
+    "no_kgen_half_mapping": (
+        [('    "Half": "FP16",\n', "")],
+        {"test_parse_layer_info_other_precisions"},
+        "Half",
+    ),
+    "strict_json": (
+        [("return json.loads(text, strict=False)", "return json.loads(text)")],
+        {"test_parse_profile_trt10_names", "test_parse_layer_info_trt10_unicode"},
+        "strict=False",
+    ),
+    "bindings_only": (
+        [('if "Bindings" not in data and "I/O Tensors" not in data:', 'if "Bindings" not in data:')],
+        {"test_parse_layer_info_trt11"},
+        "I/O Tensors",
+    ),
+    "no_detailed_check": (
+        [
+            (
+                "        if isinstance(layer, str):\n            raise ValueError(",
+                "        if False:\n            raise ValueError(",
+            )
+        ],
+        {"test_parse_layer_info_not_detailed"},
+        "profilingVerbosity=detailed",
+    ),
+    "log_keeps_total_row": (
+        [
+            (
+                '        if name == "Total":\n            in_table = False',
+                '        if name == "Total!":\n            in_table = False',
+            )
+        ],
+        {"test_parse_profile_log_rows", "test_real_trtexec_logs"},
+        "Total",
+    ),
+    "fixed_percentile_keys": (
+        [
+            ("            stats = {}\n", '            stats = {}\n            fixed = iter(["p90", "p95", "p99"])\n'),
+            ('key = f"p{percentile}" if percentile else statistic', "key = next(fixed) if percentile else statistic"),
+        ],
+        {"test_parse_perf_summary_percentiles"},
+        "percentile",
+    ),
+    "summarize_sums_total_ms": (
+        [
+            (
+                "total_ms = sum(entry.average_ms for entry in profile)",
+                "total_ms = sum(entry.total_ms for entry in profile)",
+            )
+        ],
+        {"test_summarize_total", "test_summarize_reformat_percent"},
+        "total_ms",
+    ),
+    "reformat_as_fraction": (
+        [('"reformat_percent": 100.0 * reformat_ms / total_ms', '"reformat_percent": reformat_ms / total_ms')],
+        {"test_summarize_reformat_percent"},
+        "multiply by 100",
+    ),
+    "counts_none_precision": (
+        [
+            (
+                "Counter(layer.input_precision for layer in layers if layer.input_precision is not None)",
+                "Counter(layer.input_precision for layer in layers)",
+            )
+        ],
+        {"test_summarize_precision_counts"},
+        "None",
+    ),
+    "plot_saves_nothing": (
+        [("    fig.savefig(out_png, dpi=80)\n", "")],
+        {"test_plot_profile"},
+        "nothing written at out_png",
+    ),
+}
+
+
+def _expected(failing: set[str]) -> set[str]:
+    """The tests that must fail here: real-data tests only where the shared files exist."""
+    return {name for name in failing if name not in REAL_TESTS or REAL_TESTS[name].is_dir()}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
+    """The stub, the untouched solution and every mistake, graded in one pytest run."""
+    root = tmp_path_factory.mktemp("p5-mistakes")
+    reference = SOLUTION.read_text(encoding="utf-8")
+    make_submission(root, "reference", 5, {"profile_parser.py": reference})
+    make_submission(root, "stub", 5, {"profile_parser.py": STUB.read_text(encoding="utf-8")})
+    for name, (mutations, _, _) in MISTAKES.items():
+        text = reference
+        for old, new in mutations:
+            text = mutate(text, old, new)
+        make_submission(root, name, 5, {"profile_parser.py": text})
+    return results_by_submission(grade_outside_repo(root))
+
+
+def _failed(tests: dict[str, dict]) -> set[str]:
+    """Names of the graded tests that failed."""
+    return {name for name, test in tests.items() if test.get("status") == "failed"}
+
+
+def test_reference_copy_earns_everything(graded: dict[str, dict[str, dict]]) -> None:
+    """The untouched solution loses nothing (the baseline of the comparisons)."""
+    assert _failed(graded["reference"]) == set()
+    assert set(graded["reference"]) >= GPU_TESTS  # GPU tests exist (skipped here)
+
+
+def test_stub_earns_nothing(graded: dict[str, dict[str, dict]]) -> None:
+    """Every gradable test fails on the stub, saying what is not implemented yet."""
+    tests = graded["stub"]
+    gradable = {name for name, test in tests.items() if test["max_score"] > 0}
+    assert gradable and _failed(tests) == gradable
+    assert sum(test["score"] for test in tests.values()) == 0
+    for name in gradable:
+        assert "not implemented yet" in tests[name]["output"], (name, tests[name]["output"])
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_mistake_loses_exactly_its_points(graded: dict[str, dict[str, dict]], mistake: str) -> None:
+    """A deliberate mistake fails exactly the matching tests, each naming the problem."""
+    _, failing, message = MISTAKES[mistake]
+    expected = _expected(failing)
+    tests = graded[mistake]
+    assert _failed(tests) == expected
+    for name in expected:
+        assert tests[name]["score"] == 0
+        assert message in tests[name]["output"], tests[name]["output"]
+    lost = sum(t["max_score"] - t["score"] for t in tests.values())
+    assert lost == sum(tests[name]["max_score"] for name in expected)
