@@ -283,16 +283,21 @@ def test_plot_writes_a_png(tmp_path: Path) -> None:
             assert image.format == "PNG" and image.size[0] >= 800 and image.size[1] >= 300
 
 
-def test_cli_on_profile_json_finds_layer_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_on_profile_json_finds_layer_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``python -m grader profile x.profile.json`` finds x.layer.json, prints the table, writes the PNG."""
     files = fx.write_case(fx.MOBILENET_INT8, tmp_path)
     assert cli.layer_file_for(files.profile) == files.layers
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
     assert cli.main([str(files.profile)]) == 0
     out = capsys.readouterr().out
     assert "10 profiled layers (1 with zero time)" in out
     assert "Reformat layers: 18.1 % of the time" in out
     assert "INT8" in out and "CaskConvolution" in out
-    assert (tmp_path / f"{fx.MOBILENET_INT8.key}.profile.png").is_file()
+    assert (tmp_path / "cwd" / f"{fx.MOBILENET_INT8.key}.profile.png").is_file()  # the current folder
+    assert not list(tmp_path.glob("*.png"))  # nothing written beside the exports
 
 
 @needs_exports

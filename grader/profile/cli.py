@@ -33,10 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", type=Path, help="--exportProfile JSON, saved trtexec stdout, or an engine (Jetson)")
     parser.add_argument("--layers", type=Path, help="--exportLayerInfo JSON (default: found next to SOURCE)")
     parser.add_argument("--log", type=Path, help="saved trtexec stdout, for its performance summary")
-    parser.add_argument("--out", type=Path, help="PNG to write (default: next to SOURCE, <name>.png)")
+    parser.add_argument("--out", type=Path, help="PNG to write (default: <name of SOURCE>.png in the current folder)")
     parser.add_argument("--no-plot", action="store_true", help="print the table only")
     parser.add_argument("--top", type=int, default=10, help="slowest layers to list (default 10)")
-    parser.add_argument("--workdir", type=Path, help="engine only: where trtexec writes its exports")
+    parser.add_argument(
+        "--workdir", type=Path, help="engine only: where trtexec writes its exports (default: ./<engine>.profile)"
+    )
 
 
 def layer_file_for(profile_json: Path) -> Path | None:
@@ -62,7 +64,7 @@ def _profile_engine(args: argparse.Namespace) -> tuple[Path, Path, str]:
     """Run trtexec on the engine (Jetson); the profile, layer file and stdout it produced."""
     from grader.backends import trtexec_profile
 
-    workdir = args.workdir or args.source.with_name(args.source.name + ".profile")
+    workdir = args.workdir or Path.cwd() / (args.source.name + ".profile")
     print(f"profiling {args.source} with trtexec (results in {workdir}) ...", file=sys.stderr)
     run = trtexec_profile.profile_engine(args.source, workdir)
     (workdir / f"{args.source.stem}.trtexec.log").write_text(run.stdout, encoding="utf-8")
@@ -113,8 +115,12 @@ def run(args: argparse.Namespace) -> int:
             perf = None
     print(report(profile, layers, top_k=args.top, perf=perf, title=str(source)))
     if not args.no_plot:
-        out = args.out or source.with_name(_plot_name(source))
-        plot(profile, layers, out, title=source.name)
+        # Default in the current folder: exports often sit in read-only or shared folders.
+        out = args.out or Path.cwd() / _plot_name(source)
+        try:
+            plot(profile, layers, out, title=source.name)
+        except OSError as error:
+            return _error(f"cannot write {out}: {error.strerror or error}")
         print(f"\nplot written to {out}")
     return 0
 
