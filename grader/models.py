@@ -10,7 +10,6 @@ Hugging Face cache, e.g. on the Jetson after one online download).
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
 import os
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.cache import ArtifactCache
+from grader.hardware import package_version
 
 CLASSIFIER_ENV = "TRTLAB_CLASSIFIER"
 OPSET = 17
@@ -47,14 +47,6 @@ class ReferenceModel:
     build: Callable[[], Any]
     contract: InputContract = InputContract()
     output_name: str = "output"
-
-
-def _version(dist: str) -> str | None:
-    """Installed version of a distribution, or None."""
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def _normalized(model: Any, mean: tuple[float, ...], std: tuple[float, ...]) -> Any:
@@ -152,9 +144,9 @@ def export_onnx(name: str, cache: ArtifactCache | None = None) -> Path:
         "model": name,
         "opset": OPSET,
         "recipe": EXPORT_VERSION,
-        "torch": _version("torch"),
-        "timm": _version("timm"),
-        "ultralytics": _version("ultralytics") or _version("ultralytics-opencv-headless"),
+        "torch": package_version("torch"),
+        "timm": package_version("timm"),
+        "ultralytics": package_version("ultralytics") or package_version("ultralytics-opencv-headless"),
     }
     return (cache or ArtifactCache()).get_or_build("onnx", parts, lambda tmp: _export(model, tmp), suffix=".onnx")
 
@@ -186,9 +178,11 @@ def _export_yolo(target: Path) -> None:
     import shutil
     import tempfile
 
-    from ultralytics import YOLO
+    from grader.images import pil_open_preserved
 
-    with tempfile.TemporaryDirectory() as scratch:
+    with pil_open_preserved(), tempfile.TemporaryDirectory() as scratch:
+        from ultralytics import YOLO
+
         cwd = os.getcwd()
         os.chdir(scratch)
         try:

@@ -23,6 +23,7 @@ import pytest
 from grader import onnx_tools, student
 from grader.backends.onnxruntime import ModelLoadError, OnnxRuntimeRunner
 from grader.checks import Attempt, attempt, expect, fail
+from grader.images import pil_open_preserved
 from grader.onnx_tools import describe_shape, dims
 from grader.practices import PRACTICES
 
@@ -91,7 +92,8 @@ def _run(module: Attempt[ModuleType], name: str, *args: Any, target: Path, **kwa
     func = student.function(module.result(), name, SIGNATURES[name])
     cwd = target.parent / "cwd"
     cwd.mkdir(exist_ok=True)
-    with pytest.MonkeyPatch.context() as patch:
+    # export_yolo imports Ultralytics, which patches PIL.Image.open for the whole process.
+    with pil_open_preserved(), pytest.MonkeyPatch.context() as patch:
         patch.chdir(cwd)
         returned = student.call(func, *args, **kwargs)
     return ExportRun(name, target, returned, cwd)
