@@ -98,7 +98,7 @@ def capability(name: str) -> Capability:
     raise ValueError(f"unknown capability {name!r}; known: {', '.join(REQUIREMENTS)}")
 
 
-def _version(dist: str) -> str | None:
+def package_version(dist: str) -> str | None:
     """Installed version of a distribution, or None."""
     try:
         return importlib.metadata.version(dist)
@@ -115,10 +115,10 @@ def fingerprint() -> dict[str, object]:
         "machine": platform.machine(),
         "python": platform.python_version(),
         "packages": {
-            dist: _version(dist)
+            dist: package_version(dist)
             for dist in ("torch", "torchvision", "timm", "onnx", "onnxruntime", "polygraphy", "numpy")
         },
-        "ultralytics": _version("ultralytics") or _version("ultralytics-opencv-headless"),
+        "ultralytics": package_version("ultralytics") or package_version("ultralytics-opencv-headless"),
         "tensorrt": tensorrt.detail if tensorrt.available else None,
         "tensorrt_missing_reason": None if tensorrt.available else tensorrt.detail,
         "gpu": gpu.detail if gpu.available else None,

@@ -100,17 +100,40 @@ def function(module: ModuleType, name: str, signature_hint: str) -> Callable[...
 
 def call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call student code; any failure becomes a StudentCodeError with the student's frames."""
+    return _guarded(func, lambda: func(*args, **kwargs))
+
+
+def take(func: Callable[..., Any], limit: int, *args: Any, **kwargs: Any) -> list[Any]:
+    """Call a student generator function and collect at most ``limit`` items, guarded like ``call``.
+
+    The limit stops a loader that never ends; the generator's body counts as the function's code.
+    """
+
+    def drain() -> list[Any]:
+        items = []
+        for item in func(*args, **kwargs):
+            items.append(item)
+            if len(items) >= limit:
+                break
+        return items
+
+    return _guarded(func, drain)
+
+
+def _guarded(func: Callable[..., Any], work: Callable[[], Any]) -> Any:
+    """Run ``work`` (which runs ``func``); turn every failure into the student's message."""
     path = Path(inspect.getsourcefile(func) or "?")
     name = getattr(func, "__name__", "function")
     try:
-        return func(*args, **kwargs)
+        return work()
     except KeyboardInterrupt:
         raise
     except NotImplementedError as error:
         if _raised_in(error.__traceback__, path):
+            stub = _frames(error.__traceback__)[-1].name  # load_data() may fail in a stubbed preprocess()
             raise StudentCodeError(
-                f"{name}() is not implemented yet: in {display_path(path)}, replace "
-                f"`raise NotImplementedError` in {name}() with your code (see the TODO comments)."
+                f"{stub}() is not implemented yet: in {display_path(path)}, replace "
+                f"`raise NotImplementedError` in {stub}() with your code (see the TODO comments)."
             ) from None
         raise StudentCodeError(_crash_message(name, error, path)) from None
     except SystemExit as error:
