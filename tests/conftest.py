@@ -28,9 +28,9 @@ def make_submission(root: Path, name: str, practice: int, files: dict[str, str])
     return folder
 
 
-def grade_outside_repo(root: Path) -> FolderGrade:
+def grade_outside_repo(root: Path, *extra_args: str) -> FolderGrade:
     """Grade every practice folder under ``root`` in one pytest process (the lab's config)."""
-    return grade_folder(root, "-c", str(REPO / "pyproject.toml"), "--rootdir", str(root), quiet=True)
+    return grade_folder(root, "-c", str(REPO / "pyproject.toml"), "--rootdir", str(root), *extra_args, quiet=True)
 
 
 def results_by_submission(grade: FolderGrade) -> dict[str, dict[str, dict]]:
