@@ -1,4 +1,4 @@
-"""Command line: ``python -m grader selfcheck`` (more commands arrive with later practices)."""
+"""Command line: ``python -m grader selfcheck | profile``."""
 
 from __future__ import annotations
 
@@ -16,12 +16,24 @@ def main(argv: list[str] | None = None) -> int:
         "selfcheck",
         help="grade solutions/ (must earn 100%%) and assignments/ (must earn 0%%) and print both tables",
     )
+    from grader.profile import cli as profile_cli
+
+    profile_cli.add_arguments(
+        commands.add_parser(
+            "profile",
+            help="summary table and plot of a trtexec profile (JSON export, saved stdout, or an engine on the Jetson)",
+            description=profile_cli.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     args = parser.parse_args(argv)
     offline.apply()
     if args.command == "selfcheck":
         from grader import selfcheck
 
         return selfcheck.run()
+    if args.command == "profile":
+        return profile_cli.run(args)
     parser.error(f"unknown command {args.command}")
     return 2
 
