@@ -326,5 +326,5 @@ def test_recording_config_records_and_never_builds() -> None:
 
 def test_tensorrt_dla_backend_imports_without_tensorrt() -> None:
     """The GPU-tier helpers import anywhere; TensorRT is only imported inside their functions."""
-    module = importlib.import_module("grader.backends.tensorrt_dla")
-    assert callable(module.run_engine) and callable(module.trtexec_dla_build)
+    backend, trtexec = (importlib.import_module(f"grader.backends.{name}") for name in ("tensorrt", "trtexec"))
+    assert callable(backend.run_engine) and callable(trtexec.trtexec_dla_build)

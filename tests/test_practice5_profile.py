@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.backends import trtexec_profile
+from grader.backends import trtexec as trtexec_profile
 from grader.profile import cli, parse, plot, table
 from grader.suites.practice5 import fixtures as fx
 

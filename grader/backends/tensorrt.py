@@ -3,6 +3,10 @@
 Everything here is real TensorRT code for the course board. Where TensorRT is missing the
 suites never reach it: ``grader.hardware`` probes first and the plugin skips the test
 with an install hint. Nothing in the lab imitates TensorRT.
+
+tensorrt and pycuda are imported inside the functions, after a probe, so this module imports
+anywhere. The imports are plain ``import tensorrt as trt`` statements so that CI type-checks
+every TensorRT call here against TensorRT 10.x stubs (``mypy --config-file mypy-tensorrt.ini``).
 """
 
 from __future__ import annotations
@@ -10,10 +14,23 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from grader.backends import TensorSpec
+
+if TYPE_CHECKING:  # annotations only; never imported at run time from here
+    import pycuda.driver
+    import tensorrt
+
+    from grader.cache import ArtifactCache
 
 
 @dataclass(frozen=True)
@@ -63,41 +80,76 @@ def probe_pycuda() -> Probe:
     return Probe(True, version=str(importlib.import_module("pycuda").VERSION_TEXT))
 
 
-def _trt() -> Any:
-    """The tensorrt module, after a successful probe."""
-    probe = probe_tensorrt()
+def _require(probe: Probe, what: str) -> None:
+    """RuntimeError with the probe's reason unless ``what`` is usable here."""
     if not probe.available:
-        raise RuntimeError(f"TensorRT is not usable here: {probe.reason}")
-    return importlib.import_module("tensorrt")
+        raise RuntimeError(f"{what} is not usable here: {probe.reason}")
 
 
 @cache
 def num_dla_cores() -> int:
     """DLA cores the TensorRT builder sees (0 on Orin Nano and on every desktop GPU)."""
-    trt = _trt()
+    _require(probe_tensorrt(), "TensorRT")
+    import tensorrt as trt
+
     builder = trt.Builder(trt.Logger(trt.Logger.ERROR))
     return int(builder.num_DLA_cores)
 
 
-def parse_onnx_errors(onnx_path: str | os.PathLike[str]) -> list[str]:
-    """Parse an ONNX file with TensorRT's ONNX parser; the parser's errors (empty when it parses)."""
-    trt = _trt()
-    logger = trt.Logger(trt.Logger.ERROR)
+class EngineBuildError(RuntimeError):
+    """TensorRT could not parse, build or deserialize a network."""
+
+
+@dataclass
+class _Parsed:
+    """A parsed ONNX network; the parser owns the weights, so it lives as long as the network."""
+
+    builder: tensorrt.Builder
+    network: tensorrt.INetworkDefinition
+    parser: tensorrt.OnnxParser
+    errors: list[str]
+
+
+def _parse(onnx_path: str | os.PathLike[str], severity: tensorrt.ILogger.Severity | None = None) -> _Parsed:
+    """Builder, network and ONNX parser for a file; ``errors`` is empty when it parsed."""
+    _require(probe_tensorrt(), "TensorRT")
+    import tensorrt as trt
+
+    logger = trt.Logger(severity if severity is not None else trt.Logger.ERROR)
     builder = trt.Builder(logger)
     network = builder.create_network(0)  # explicit batch is the only mode in TensorRT 10
     parser = trt.OnnxParser(network, logger)
-    if parser.parse_from_file(os.fspath(onnx_path)):
-        return []
-    return [str(parser.get_error(index)) for index in range(parser.num_errors)]
+    errors: list[str] = []
+    if not parser.parse_from_file(os.fspath(onnx_path)):
+        errors = [str(parser.get_error(index)) for index in range(parser.num_errors)]
+    return _Parsed(builder, network, parser, errors)
+
+
+def parse_onnx_errors(onnx_path: str | os.PathLike[str]) -> list[str]:
+    """Parse an ONNX file with TensorRT's ONNX parser; the parser's errors (empty when it parses)."""
+    return _parse(onnx_path).errors
+
+
+def dla_layer_support(onnx_path: str | os.PathLike[str]) -> dict[str, bool]:
+    """``config.can_run_on_DLA(layer)`` for every layer, with an FP16 + GPU-fallback config (network order)."""
+    import tensorrt as trt
+
+    parsed = _parse(onnx_path)
+    if parsed.errors:
+        raise EngineBuildError(f"TensorRT cannot parse {onnx_path}: " + "; ".join(parsed.errors))
+    config = parsed.builder.create_builder_config()
+    config.set_flag(trt.BuilderFlag.FP16)
+    config.set_flag(trt.BuilderFlag.GPU_FALLBACK)
+    if parsed.builder.num_DLA_cores > 0:
+        config.default_device_type = trt.DeviceType.DLA
+        config.DLA_core = 0
+    layers = [parsed.network.get_layer(index) for index in range(parsed.network.num_layers)]
+    return {layer.name: bool(config.can_run_on_DLA(layer)) for layer in layers}
 
 
 # ---------------------------------------------------------------- engines (TensorRT 10.3 Python API)
 
 PRECISIONS = ("fp32", "fp16", "int8")
-
-
-class EngineBuildError(RuntimeError):
-    """TensorRT could not parse or build a network."""
 
 
 def build_engine(
@@ -107,41 +159,60 @@ def build_engine(
     precision: str = "fp32",
     calibration_cache: str | os.PathLike[str] | None = None,
     workspace_mib: int = 1024,
+    dla_core: int | None = None,
+    gpu_fallback: bool = False,
+    timing_cache: str | os.PathLike[str] | None = None,
 ) -> None:
     """Parse ONNX, build with the builder config TensorRT 10.3 expects, serialize to ``engine_path``.
 
     INT8 takes its dynamic ranges from an existing calibration cache (written by Polygraphy or
-    trtexec), through a calibrator that only reads that cache.
+    trtexec), through a calibrator that only reads that cache. ``dla_core`` builds for that DLA
+    core (FP16/INT8 only; ``gpu_fallback`` lets unsupported layers run on the GPU). ``timing_cache``
+    is read before and updated after the build, so later builds skip tactic timing they share.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    trt = _trt()
-    logger = trt.Logger(trt.Logger.WARNING)
-    builder = trt.Builder(logger)
-    network = builder.create_network(0)
-    parser = trt.OnnxParser(network, logger)
-    if not parser.parse_from_file(os.fspath(onnx_path)):
-        errors = [str(parser.get_error(i)) for i in range(parser.num_errors)]
-        raise EngineBuildError(f"TensorRT cannot parse {onnx_path}: " + "; ".join(errors))
-    config = builder.create_builder_config()
+    if dla_core is not None and precision == "fp32":
+        raise ValueError("DLA runs FP16 or INT8 only: build a DLA engine with precision='fp16' or 'int8'")
+    import tensorrt as trt
+
+    parsed = _parse(onnx_path, trt.Logger.WARNING)
+    if parsed.errors:
+        raise EngineBuildError(f"TensorRT cannot parse {onnx_path}: " + "; ".join(parsed.errors))
+    config = parsed.builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, workspace_mib << 20)
-    if precision == "fp16":
-        config.set_flag(trt.BuilderFlag.FP16)
+    if precision in ("fp16", "int8"):
+        config.set_flag(trt.BuilderFlag.FP16)  # INT8 engines keep unquantizable layers in FP16, like trtexec
     if precision == "int8":
         if calibration_cache is None:
             raise ValueError("an INT8 build needs a calibration cache (placeholder ranges would be meaningless)")
         config.set_flag(trt.BuilderFlag.INT8)
-        config.int8_calibrator = _cache_calibrator(trt, Path(calibration_cache).read_bytes())
-    serialized = builder.build_serialized_network(network, config)
+        config.int8_calibrator = _cache_calibrator(Path(calibration_cache).read_bytes())
+    if dla_core is not None:
+        cores = parsed.builder.num_DLA_cores
+        if not 0 <= dla_core < cores:
+            # trtexec's words for the same mistake: "Cannot create DLA engine, N not available".
+            raise EngineBuildError(f"Cannot create DLA engine, {dla_core} not available (this board has {cores})")
+        config.default_device_type = trt.DeviceType.DLA
+        config.DLA_core = dla_core
+        if gpu_fallback:
+            config.set_flag(trt.BuilderFlag.GPU_FALLBACK)
+    if timing_cache is not None:
+        previous = Path(timing_cache).read_bytes() if Path(timing_cache).is_file() else b""
+        config.set_timing_cache(config.create_timing_cache(previous), False)
+    serialized = parsed.builder.build_serialized_network(parsed.network, config)
     if serialized is None:
         raise EngineBuildError(f"TensorRT failed to build {onnx_path} ({precision}); see the log above")
     Path(engine_path).write_bytes(bytes(serialized))
+    if timing_cache is not None:
+        _write_atomic(Path(timing_cache), bytes(config.get_timing_cache().serialize()))
 
 
-def _cache_calibrator(trt: Any, cache: bytes) -> Any:
+def _cache_calibrator(calibration: bytes) -> tensorrt.IInt8EntropyCalibrator2:
     """An IInt8EntropyCalibrator2 that serves an existing cache and never asks for batches."""
+    import tensorrt as trt
 
-    class CacheCalibrator(trt.IInt8EntropyCalibrator2):  # type: ignore[misc,name-defined]
+    class CacheCalibrator(trt.IInt8EntropyCalibrator2):
         """Replays a calibration cache."""
 
         def __init__(self) -> None:
@@ -150,16 +221,38 @@ def _cache_calibrator(trt: Any, cache: bytes) -> Any:
         def get_batch_size(self) -> int:
             return 1
 
-        def get_batch(self, names: list[str]) -> None:
+        def get_batch(self, names: list[str]) -> Any:  # None: no batches, the cache has every range
             return None
 
         def read_calibration_cache(self) -> bytes:
-            return cache
+            return calibration
 
-        def write_calibration_cache(self, data: bytes) -> None:
+        def write_calibration_cache(self, cache: Any) -> None:
             return None
 
     return CacheCalibrator()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` in one step, so a concurrent reader sees the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def timing_cache_path(cache: ArtifactCache | None = None) -> Path:
+    """The machine's shared TensorRT timing cache, one per TensorRT version and GPU.
+
+    Tactic timings depend on the layer, TensorRT and the GPU, not on the model, so one file is
+    shared by every build here (Python API and trtexec): FP16 after FP32, or the lab classifier
+    after resnet18, reuse the timings they have in common (minutes on an Orin Nano).
+    """
+    from grader.cache import ArtifactCache
+    from grader.hardware import gpu_name
+
+    parts = {"tensorrt": probe_tensorrt().version, "gpu": gpu_name()}
+    return (cache or ArtifactCache()).path("timing-cache", parts, suffix=".cache")
 
 
 def cached_engine(
@@ -167,98 +260,142 @@ def cached_engine(
     *,
     precision: str = "fp32",
     calibration_cache: str | os.PathLike[str] | None = None,
-    cache: Any = None,
+    dla_core: int | None = None,
+    gpu_fallback: bool = False,
+    cache: ArtifactCache | None = None,
 ) -> Path:
     """``build_engine`` once per ONNX content, settings, TensorRT version and GPU (artifact cache)."""
     from grader.cache import ArtifactCache, sha256_file
     from grader.hardware import gpu_name
 
+    store = cache or ArtifactCache()
     parts = {
         "onnx": sha256_file(onnx_path),
         "precision": precision,
         "calibration_cache": sha256_file(calibration_cache) if calibration_cache else None,
+        "dla_core": dla_core,
+        "gpu_fallback": gpu_fallback,
         "tensorrt": probe_tensorrt().version,
         "gpu": gpu_name(),
     }
-    return (cache or ArtifactCache()).get_or_build(
-        "engine",
-        parts,
-        lambda tmp: build_engine(onnx_path, tmp, precision=precision, calibration_cache=calibration_cache),
-        suffix=".engine",
-    )
+
+    def build(tmp: Path) -> None:
+        build_engine(
+            onnx_path,
+            tmp,
+            precision=precision,
+            calibration_cache=calibration_cache,
+            dla_core=dla_core,
+            gpu_fallback=gpu_fallback,
+            timing_cache=timing_cache_path(store),
+        )
+
+    return store.get_or_build("engine", parts, build, suffix=".engine")
+
+
+# ---------------------------------------------------------------- running engines (pycuda)
+
+
+@contextmanager
+def _pushed(context: pycuda.driver.Context) -> Iterator[None]:
+    """``context`` current on this thread for the block."""
+    context.push()
+    try:
+        yield
+    finally:
+        context.pop()
 
 
 class TensorRTRunner:
-    """Runs a serialized engine with pycuda: page-locked host buffers, device buffers, one stream."""
+    """Runs a serialized engine with pycuda: page-locked host buffers, device buffers, one stream.
+
+    Work happens in the GPU's primary CUDA context, the one TensorRT's runtime and torch use,
+    pushed only while the runner works, so runners and student code share the GPU in one process.
+    Input shapes may change between calls (dynamic engines): buffers are re-made when they do.
+    """
 
     def __init__(self, engine_path: str | os.PathLike[str]) -> None:
-        trt = _trt()
-        cuda = importlib.import_module("pycuda.driver")
+        _require(probe_tensorrt(), "TensorRT")
+        _require(probe_pycuda(), "pycuda")
+        import pycuda.driver as cuda
+        import tensorrt as trt
+
         cuda.init()
-        # The primary context is the one torch uses too, so both can share the GPU in one process.
-        self._context = cuda.Device(0).retain_primary_context()
-        self._context.push()
-        try:
+        self._context = cuda.Device(0).retain_primary_context()  # held: it keeps our allocations alive
+        with _pushed(self._context):
             runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
-            self.engine = runtime.deserialize_cuda_engine(Path(engine_path).read_bytes())
-            if self.engine is None:
+            engine = runtime.deserialize_cuda_engine(Path(engine_path).read_bytes())
+            if engine is None:
                 raise EngineBuildError(f"cannot deserialize {engine_path} (built by another TensorRT version?)")
-            self.execution = self.engine.create_execution_context()
+            self.engine = engine
+            self.execution = engine.create_execution_context()
             self.stream = cuda.Stream()
-            self.names = [self.engine.get_tensor_name(i) for i in range(self.engine.num_io_tensors)]
-            self.host: dict[str, Any] = {}
-            self.device: dict[str, Any] = {}
-            for name in self.names:
-                shape = tuple(self.engine.get_tensor_shape(name))
-                dtype = trt.nptype(self.engine.get_tensor_dtype(name))
-                self.host[name] = cuda.pagelocked_empty(shape, dtype)
-                self.device[name] = cuda.mem_alloc(self.host[name].nbytes)
-                self.execution.set_tensor_address(name, int(self.device[name]))
-            self._is_input = {name: self.engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT for name in self.names}
-        finally:
-            self._context.pop()
+        self.names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
+        self._is_input = {name: engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT for name in self.names}
+        self._dtypes = {name: np.dtype(trt.nptype(engine.get_tensor_dtype(name))) for name in self.names}
+        self.host: dict[str, np.ndarray] = {}
+        self.device: dict[str, pycuda.driver.DeviceAllocation] = {}
+        shapes = {name: tuple(engine.get_tensor_shape(name)) for name in self.names if self._is_input[name]}
+        if all(dim >= 0 for shape in shapes.values() for dim in shape):
+            with _pushed(self._context):
+                self._allocate(shapes)
 
-    def input_specs(self) -> list[Any]:
+    def _allocate(self, input_shapes: Mapping[str, tuple[int, ...]]) -> None:
+        """Buffers for these input shapes; output shapes follow from them (context current)."""
+        import pycuda.driver as cuda
+
+        for name, shape in input_shapes.items():
+            self.execution.set_input_shape(name, shape)
+        for name in self.names:
+            shape = input_shapes[name] if self._is_input[name] else tuple(self.execution.get_tensor_shape(name))
+            self.host[name] = cuda.pagelocked_empty(shape, self._dtypes[name])
+            self.device[name] = cuda.mem_alloc(max(self.host[name].nbytes, 1))
+            self.execution.set_tensor_address(name, int(self.device[name]))
+
+    def _spec(self, name: str) -> TensorSpec:
+        """Name, shape (-1 where dynamic and not allocated yet) and dtype of one I/O tensor."""
+        shape = self.host[name].shape if name in self.host else tuple(self.engine.get_tensor_shape(name))
+        return TensorSpec(name, tuple(int(dim) for dim in shape), self._dtypes[name])
+
+    def input_specs(self) -> list[TensorSpec]:
         """The engine's inputs, in order."""
-        from grader.backends import TensorSpec
+        return [self._spec(name) for name in self.names if self._is_input[name]]
 
-        return [TensorSpec(n, self.host[n].shape, self.host[n].dtype) for n in self.names if self._is_input[n]]
-
-    def output_specs(self) -> list[Any]:
+    def output_specs(self) -> list[TensorSpec]:
         """The engine's outputs, in order."""
-        from grader.backends import TensorSpec
+        return [self._spec(name) for name in self.names if not self._is_input[name]]
 
-        return [TensorSpec(n, self.host[n].shape, self.host[n].dtype) for n in self.names if not self._is_input[n]]
-
-    def infer(self, feed: Any) -> dict[str, Any]:
+    def infer(self, feed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Copy inputs in, execute_async_v3, copy outputs out, synchronize."""
-        import numpy as np
+        import pycuda.driver as cuda
 
-        cuda = importlib.import_module("pycuda.driver")
-        self._context.push()
-        try:
-            for name in self.names:
-                if self._is_input[name]:
-                    self.host[name][...] = np.asarray(feed[name], dtype=self.host[name].dtype)
-                    cuda.memcpy_htod_async(self.device[name], self.host[name], self.stream)
-            self.execution.execute_async_v3(self.stream.handle)
-            outputs = {}
-            for name in self.names:
-                if not self._is_input[name]:
-                    cuda.memcpy_dtoh_async(self.host[name], self.device[name], self.stream)
+        inputs = [name for name in self.names if self._is_input[name]]
+        missing = [name for name in inputs if name not in feed]
+        if missing:
+            raise KeyError(f"the engine's inputs are {inputs}; missing {missing}")
+        values = {name: np.ascontiguousarray(feed[name], dtype=self._dtypes[name]) for name in inputs}
+        with _pushed(self._context):
+            if any(name not in self.host or self.host[name].shape != values[name].shape for name in inputs):
+                self._allocate({name: values[name].shape for name in inputs})
+            for name in inputs:
+                self.host[name][...] = values[name]
+                cuda.memcpy_htod_async(self.device[name], self.host[name], self.stream)
+            if not self.execution.execute_async_v3(self.stream.handle):
+                raise RuntimeError("execute_async_v3 failed (see TensorRT's log above)")
+            outputs = [name for name in self.names if not self._is_input[name]]
+            for name in outputs:
+                cuda.memcpy_dtoh_async(self.host[name], self.device[name], self.stream)
             self.stream.synchronize()
-            for name in self.names:
-                if not self._is_input[name]:
-                    outputs[name] = np.array(self.host[name])
-            return outputs
-        finally:
-            self._context.pop()
+            return {name: np.array(self.host[name]) for name in outputs}
 
 
-def logits(engine_path: str | os.PathLike[str], images: Any) -> Any:
+def run_engine(engine_path: str | os.PathLike[str], feed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Deserialize an engine and run it once on ``feed``; outputs by name."""
+    return TensorRTRunner(engine_path).infer(feed)
+
+
+def logits(engine_path: str | os.PathLike[str], images: np.ndarray) -> np.ndarray:
     """First output for each image of an Nx... batch (batch-1 engines)."""
-    import numpy as np
-
     runner = TensorRTRunner(engine_path)
     name = runner.input_specs()[0].name
     return np.concatenate([next(iter(runner.infer({name: images[i : i + 1]}).values())) for i in range(len(images))])

@@ -1,13 +1,38 @@
-"""trtexec backend (Jetson): finding the binary; builds and profiles come with Practices 4-5."""
+"""trtexec backend (Jetson, TensorRT 10.3): every trtexec command line of the lab lives here.
+
+Builds (FP32/FP16/INT8, calibration caches, DLA, timing caches), DLA placement runs (Practice 3)
+and profiles (Practice 5). Command lines are TensorRT 10.3's: ``--skipInference``, not the
+removed ``--buildOnly``; ``--memPoolSize=workspace:N``, not ``--workspace``; no
+``--explicitBatch``. Nothing here imitates trtexec: where it is missing the functions raise
+``TrtexecUnavailable`` and the suites, which probe first, skip.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grader.cache import ArtifactCache
 
 JETPACK_TRTEXEC = Path("/usr/src/tensorrt/bin/trtexec")
+PASSED = "&&&& PASSED TensorRT.trtexec"
+PRECISION_FLAGS: dict[str, tuple[str, ...]] = {
+    "fp32": (),
+    "fp16": ("--fp16",),
+    # INT8 with FP16 for the layers INT8 cannot take, as TensorRT's samples build it. Without
+    # --calib the ranges are placeholders: right for timing, meaningless for accuracy.
+    "int8": ("--int8", "--fp16"),
+}
+PROFILE_FLAGS = ("--dumpProfile", "--dumpLayerInfo", "--profilingVerbosity=detailed")
+REMOVED_IN_10 = ("--workspace", "--buildOnly", "--explicitBatch")  # trtexec 10.x: "Unknown option"
+BUILD_TIMEOUT_S = 1800  # an Orin Nano builds a ResNet-50 in minutes
+PROFILE_TIMEOUT_S = 600
 
 
 def find_trtexec() -> Path | None:
@@ -21,37 +46,243 @@ def find_trtexec() -> Path | None:
 
 
 class TrtexecError(RuntimeError):
-    """trtexec did not end with ``&&&& PASSED``."""
+    """trtexec is missing or did not end with ``&&&& PASSED``."""
 
 
-def run(args: list[str], timeout: float = 1800) -> str:
-    """Run trtexec (TensorRT 10.3 options only) and return its output; raise unless it PASSED."""
-    binary = find_trtexec()
-    if binary is None:
-        raise TrtexecError("trtexec not found (PATH or /usr/src/tensorrt/bin)")
-    completed = subprocess.run([str(binary), *args], capture_output=True, text=True, timeout=timeout, check=False)
-    output = completed.stdout + completed.stderr
-    if completed.returncode != 0 or "&&&& PASSED" not in output:
-        tail = "\n".join(output.strip().splitlines()[-15:])
-        raise TrtexecError(f"trtexec {' '.join(args)} failed (exit {completed.returncode}):\n{tail}")
-    return output
+class TrtexecUnavailable(TrtexecError):
+    """trtexec is not installed on this machine."""
 
 
-def build_engine(
-    onnx_path: str | os.PathLike[str],
-    engine_path: str | os.PathLike[str],
+class TrtexecFailed(TrtexecError):
+    """trtexec ran and failed; the message ends with the tail of its output."""
+
+
+@dataclass(frozen=True)
+class TrtexecRun:
+    """One trtexec run: the command line, its exit status and its whole output."""
+
+    command: list[str]
+    returncode: int
+    output: str
+
+    @property
+    def passed(self) -> bool:
+        """trtexec's own verdict: exit 0 and its ``&&&& PASSED`` line."""
+        return self.returncode == 0 and PASSED in self.output
+
+
+@dataclass(frozen=True)
+class ProfileRun:
+    """One ``trtexec --loadEngine ... --dumpProfile --exportProfile ...`` run and its files."""
+
+    engine: Path
+    profile_json: Path
+    layer_json: Path
+    stdout: str
+    command: tuple[str, ...]
+
+
+def binary(trtexec: str | os.PathLike[str] | None = None) -> str:
+    """The trtexec binary to run, or TrtexecUnavailable."""
+    found = Path(trtexec) if trtexec else find_trtexec()
+    if found is None:
+        raise TrtexecUnavailable(
+            "trtexec not found: on JetPack it is /usr/src/tensorrt/bin/trtexec "
+            "(export PATH=$PATH:/usr/src/tensorrt/bin)"
+        )
+    return str(found)
+
+
+def _precision_flags(precision: str | None, fp16: bool, int8: bool) -> tuple[str, ...]:
+    """trtexec's precision flags, from a precision name or from the fp16/int8 switches."""
+    if precision is None:
+        return (("--int8",) if int8 else ()) + (("--fp16",) if fp16 else ())
+    if fp16 or int8:
+        raise ValueError("give either precision or the fp16/int8 switches, not both")
+    if precision not in PRECISION_FLAGS:
+        raise ValueError(f"precision must be one of {sorted(PRECISION_FLAGS)}, got {precision!r}")
+    return PRECISION_FLAGS[precision]
+
+
+def build_command(
+    onnx: str | os.PathLike[str],
+    engine: str | os.PathLike[str] | None,
+    precision: str | None = "fp32",
     *,
     fp16: bool = False,
     int8: bool = False,
     calibration_cache: str | os.PathLike[str] | None = None,
+    timing_cache: str | os.PathLike[str] | None = None,
+    dla_core: int | None = None,
+    allow_gpu_fallback: bool = False,
     extra: tuple[str, ...] = (),
+    trtexec: str | os.PathLike[str] | None = None,
+) -> list[str]:
+    """The trtexec line building ``engine`` from ``onnx`` (no ``--saveEngine`` when engine is None).
+
+    Detailed profiling verbosity is stored in the engine: without it, layer information holds
+    names only. ``--skipInference`` makes it a build only.
+    """
+    command = [binary(trtexec), f"--onnx={os.fspath(onnx)}"]
+    if engine is not None:
+        command.append(f"--saveEngine={os.fspath(engine)}")
+    command += _precision_flags(precision, fp16, int8)
+    if calibration_cache is not None:
+        command.append(f"--calib={os.fspath(calibration_cache)}")
+    if dla_core is not None:
+        command.append(f"--useDLACore={dla_core}")
+        if allow_gpu_fallback:
+            command.append("--allowGPUFallback")
+    if timing_cache is not None:
+        command.append(f"--timingCacheFile={os.fspath(timing_cache)}")
+    command += ["--profilingVerbosity=detailed", "--skipInference", *extra]
+    return command
+
+
+def profile_command(
+    engine: str | os.PathLike[str],
+    profile_json: str | os.PathLike[str],
+    layer_json: str | os.PathLike[str],
+    trtexec: str | os.PathLike[str] | None = None,
+) -> list[str]:
+    """The trtexec line profiling ``engine``: per-layer table on stdout and both JSON exports."""
+    return [
+        binary(trtexec),
+        f"--loadEngine={os.fspath(engine)}",
+        *PROFILE_FLAGS,
+        f"--exportProfile={os.fspath(profile_json)}",
+        f"--exportLayerInfo={os.fspath(layer_json)}",
+    ]
+
+
+def execute(command: list[str], timeout_s: float) -> TrtexecRun:
+    """Run a trtexec command line and keep everything it printed; never raises for a failed run."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, errors="replace", timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired as error:
+        partial = error.stdout.decode(errors="replace") if isinstance(error.stdout, bytes) else error.stdout or ""
+        return TrtexecRun(command, 124, partial + f"\n(timed out after {timeout_s:.0f} s)")
+    return TrtexecRun(command, done.returncode, done.stdout + done.stderr)
+
+
+def run(command: list[str], timeout_s: float) -> str:
+    """Run trtexec; its stdout and stderr together, or TrtexecFailed with the tail of them."""
+    result = execute(command, timeout_s)
+    if not result.passed:
+        tail = "\n".join(result.output.strip().splitlines()[-25:])
+        raise TrtexecFailed(f"trtexec failed (exit {result.returncode}): {' '.join(command)}\n{tail}")
+    return result.output
+
+
+def build_engine(
+    onnx: str | os.PathLike[str],
+    engine: str | os.PathLike[str],
+    precision: str | None = None,
+    *,
+    fp16: bool = False,
+    int8: bool = False,
+    calibration_cache: str | os.PathLike[str] | None = None,
+    timing_cache: str | os.PathLike[str] | None = None,
+    dla_core: int | None = None,
+    allow_gpu_fallback: bool = False,
+    extra: tuple[str, ...] = (),
+    trtexec: str | os.PathLike[str] | None = None,
+    timeout_s: float = BUILD_TIMEOUT_S,
 ) -> str:
-    """``trtexec --onnx --saveEngine [--fp16] [--int8 --calib=cache] --skipInference`` (10.x flags)."""
-    args = [f"--onnx={os.fspath(onnx_path)}", f"--saveEngine={os.fspath(engine_path)}", "--skipInference"]
-    if fp16:
-        args.append("--fp16")
-    if int8:
-        args.append("--int8")
-        if calibration_cache is not None:  # without it trtexec uses placeholder ranges: speed only
-            args.append(f"--calib={os.fspath(calibration_cache)}")
-    return run([*args, *extra])
+    """Build ``engine`` from ``onnx`` with trtexec (``build_command``'s options); trtexec's output.
+
+    The precision is a name (``"fp32"``, ``"fp16"``, ``"int8"``) or, when None, the fp16/int8
+    switches (``int8=True, calibration_cache=...`` is a calibrated INT8 build without FP16).
+    """
+    Path(engine).parent.mkdir(parents=True, exist_ok=True)
+    command = build_command(
+        onnx,
+        engine,
+        precision if precision is not None or fp16 or int8 else "fp32",
+        fp16=fp16,
+        int8=int8,
+        calibration_cache=calibration_cache,
+        timing_cache=timing_cache,
+        dla_core=dla_core,
+        allow_gpu_fallback=allow_gpu_fallback,
+        extra=extra,
+        trtexec=trtexec,
+    )
+    return run(command, timeout_s)
+
+
+def cached_engine(
+    onnx: str | os.PathLike[str],
+    precision: str = "fp16",
+    *,
+    calibration_cache: str | os.PathLike[str] | None = None,
+    cache: ArtifactCache | None = None,
+) -> Path:
+    """A trtexec build once per ONNX content, flags, TensorRT version and GPU (artifact cache).
+
+    Builds share the machine's timing cache with the Python-API builds; trtexec gets a private
+    copy that replaces the shared file in one step afterwards, so concurrent graders never read a
+    half-written cache.
+    """
+    from grader.backends.tensorrt import probe_tensorrt, timing_cache_path
+    from grader.cache import ArtifactCache, sha256_file
+    from grader.hardware import gpu_name
+
+    store = cache or ArtifactCache()
+    calib = "calib.cache" if calibration_cache else None
+    parts = {
+        "onnx": sha256_file(onnx),
+        "flags": build_command("m.onnx", "m.engine", precision, calibration_cache=calib, trtexec="trtexec")[3:],
+        "calibration_cache": sha256_file(calibration_cache) if calibration_cache else None,
+        "tensorrt": probe_tensorrt().version,
+        "gpu": gpu_name(),
+    }
+    shared = timing_cache_path(store)
+
+    def build(tmp: Path) -> None:
+        private = tmp.with_name(tmp.name + ".timing")
+        if shared.is_file():
+            shutil.copyfile(shared, private)
+        try:
+            build_engine(onnx, tmp, precision, calibration_cache=calibration_cache, timing_cache=private)
+            if private.is_file():
+                shared.parent.mkdir(parents=True, exist_ok=True)
+                staged = shared.with_name(f".{shared.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+                shutil.copyfile(private, staged)
+                os.replace(staged, shared)
+        finally:
+            private.unlink(missing_ok=True)
+
+    return store.get_or_build("trtexec-engine", parts, build, suffix=".engine")
+
+
+def profile_engine(
+    engine: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    trtexec: str | os.PathLike[str] | None = None,
+    timeout_s: float = PROFILE_TIMEOUT_S,
+) -> ProfileRun:
+    """Profile ``engine``; writes ``<stem>.profile.json`` and ``<stem>.layer.json`` in ``out_dir``."""
+    engine = Path(engine)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    profile_json, layer_json = out / f"{engine.stem}.profile.json", out / f"{engine.stem}.layer.json"
+    command = profile_command(engine, profile_json, layer_json, trtexec)
+    stdout = run(command, timeout_s)
+    for path in (profile_json, layer_json):
+        if not path.is_file():
+            raise TrtexecFailed(f"trtexec passed but wrote no {path.name}: {' '.join(command)}")
+    return ProfileRun(engine, profile_json, layer_json, stdout, tuple(command))
+
+
+def trtexec_dla_build(
+    onnx_path: str | os.PathLike[str], dla_core: int = 0, timeout_s: float = BUILD_TIMEOUT_S
+) -> TrtexecRun:
+    """``trtexec --onnx=... --fp16 --useDLACore=N --allowGPUFallback --skipInference --verbose``.
+
+    Returns the whole run, passed or not: on a board without that core trtexec fails with
+    "Cannot create DLA engine, N not available", which the suites explain rather than report.
+    The verbose log names the layers that fell back to the GPU.
+    """
+    command = build_command(onnx_path, None, "fp16", dla_core=dla_core, allow_gpu_fallback=True, extra=("--verbose",))
+    return execute(command, timeout_s)

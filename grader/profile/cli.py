@@ -62,18 +62,18 @@ def _error(message: str) -> int:
 
 def _profile_engine(args: argparse.Namespace) -> tuple[Path, Path, str]:
     """Run trtexec on the engine (Jetson); the profile, layer file and stdout it produced."""
-    from grader.backends import trtexec_profile
+    from grader.backends import trtexec
 
     workdir = args.workdir or Path.cwd() / (args.source.name + ".profile")
     print(f"profiling {args.source} with trtexec (results in {workdir}) ...", file=sys.stderr)
-    run = trtexec_profile.profile_engine(args.source, workdir)
+    run = trtexec.profile_engine(args.source, workdir)
     (workdir / f"{args.source.stem}.trtexec.log").write_text(run.stdout, encoding="utf-8")
     return run.profile_json, run.layer_json, run.stdout
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the summary of one profile and write its plot; 0 on success."""
-    from grader.backends.trtexec_profile import TrtexecFailed, TrtexecUnavailable
+    from grader.backends.trtexec import TrtexecFailed, TrtexecUnavailable
 
     source: Path = args.source
     if not source.exists():

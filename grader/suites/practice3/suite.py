@@ -656,7 +656,7 @@ def dla_engine(dla_build: Attempt[ModuleType], tmp_path_factory: pytest.TempPath
 @pytest.mark.requires("tensorrt", "gpu", "pycuda")
 def test_build_dla_engine_matches_fp32(dla_engine: Attempt[dict[str, Any]], grade: Any) -> None:
     """build_dla_engine (lab classifier, FP16): the engine deserializes and matches the FP32 engine"""
-    from grader.backends import tensorrt_dla
+    from grader.backends import tensorrt as trt_backend
 
     result = dla_engine.result()
     engine = Path(result.get("engine_path", ""))
@@ -665,11 +665,11 @@ def test_build_dla_engine_matches_fp32(dla_engine: Attempt[dict[str, Any]], grad
     contract = models.lab_classifier().contract
     feed = {contract.name: np.random.default_rng(SEED).random(contract.shape, dtype=np.float32)}
     try:
-        got = tensorrt_dla.run_engine(engine, feed)
+        got = trt_backend.run_engine(engine, feed)
     except RuntimeError as error:
         fail(f"the engine from build_dla_engine() does not run: {error}")
-    reference = tensorrt_dla.cached_engine(_lab_classifier_onnx(), "fp32")
-    wanted = tensorrt_dla.run_engine(reference, feed)
+    reference = trt_backend.cached_engine(_lab_classifier_onnx(), precision="fp32")
+    wanted = trt_backend.run_engine(reference, feed)
     for name, expected in wanted.items():
         expect(name in got, f"the engine has outputs {sorted(got)}, the FP32 engine {sorted(wanted)}.")
         diff = float(np.max(np.abs(got[name].astype(np.float64) - expected)))
@@ -685,13 +685,13 @@ def test_build_dla_engine_matches_fp32(dla_engine: Attempt[dict[str, Any]], grad
 @pytest.mark.requires("tensorrt", "gpu")
 def test_build_dla_engine_reports_placement(dla_engine: Attempt[dict[str, Any]]) -> None:
     """build_dla_engine reports TensorRT's can_run_on_DLA per layer next to dla_placement's prediction"""
-    from grader.backends import tensorrt_dla
+    from grader.backends import tensorrt as trt_backend
 
     result = dla_engine.result()
     for key in ("device", "engine_path", "precision", "tensorrt", "predicted"):
         expect(key in result, f"build_dla_engine() returned keys {sorted(result)}; missing {key!r}.")
     wanted = {
-        name: "DLA" if ok else "GPU" for name, ok in tensorrt_dla.dla_layer_support(_lab_classifier_onnx()).items()
+        name: "DLA" if ok else "GPU" for name, ok in trt_backend.dla_layer_support(_lab_classifier_onnx()).items()
     }
     got = dict(result["tensorrt"])
     expect(
@@ -735,9 +735,9 @@ def test_build_dla_engine_without_dla(dla_engine: Attempt[dict[str, Any]]) -> No
 @pytest.mark.requires("trtexec", "tensorrt", "gpu")
 def test_trtexec_dla_flow(dla_engine: Attempt[dict[str, Any]], grade: Any) -> None:
     """trtexec --useDLACore=0 --allowGPUFallback --fp16 agrees with build_dla_engine's GPU layers"""
-    from grader.backends import tensorrt_dla
+    from grader.backends import trtexec
 
-    run = tensorrt_dla.trtexec_dla_build(_lab_classifier_onnx(), dla_core=0)
+    run = trtexec.trtexec_dla_build(_lab_classifier_onnx(), dla_core=0)
     command = " ".join(Path(part).name if i == 0 else part for i, part in enumerate(run.command))
     explanation = orin_log.explain_trtexec_dla(run.output, command)
     if not run.passed and explanation:

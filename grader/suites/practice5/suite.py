@@ -835,33 +835,20 @@ def _earlier_engines(student_dir: Path, limit: int = 4) -> list[Path]:
 def _reference_engines() -> list[tuple[str, Path]]:
     """The lab classifier built by trtexec in FP32, FP16 and INT8 (cached per ONNX file, TensorRT and GPU)."""
     from grader import models
-    from grader.backends import trtexec_profile
-    from grader.cache import ArtifactCache, sha256_file
+    from grader.backends import trtexec
 
     onnx = models.export_onnx(models.lab_classifier().name)
-    engines = []
-    for precision in trtexec_profile.PRECISION_FLAGS:
-        parts = {
-            "onnx": sha256_file(onnx),
-            "precision": precision,
-            "flags": trtexec_profile.build_command(onnx, "m.engine", precision)[3:],
-            "tensorrt": hardware.capability("tensorrt").detail,
-            "gpu": hardware.gpu_name(),
-        }
-
-        def build(tmp: Path, precision: str = precision) -> None:
-            trtexec_profile.build_engine(onnx, tmp, precision)
-
-        engine = ArtifactCache().get_or_build("p5-engine", parts, build, suffix=".engine")
-        engines.append((f"lab classifier {precision.upper()} ({models.lab_classifier().name})", engine))
-    return engines
+    return [
+        (f"lab classifier {precision.upper()} ({models.lab_classifier().name})", trtexec.cached_engine(onnx, precision))
+        for precision in trtexec.PRECISION_FLAGS
+    ]
 
 
 @pytest.fixture(scope="module")
 def fresh_profiles(student_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[FreshProfile]:
     """Engines profiled now with trtexec --dumpProfile --exportProfile --exportLayerInfo."""
     _require("tensorrt", "gpu", "trtexec")
-    from grader.backends import trtexec_profile
+    from grader.backends import trtexec
 
     out = tmp_path_factory.mktemp("p5-trtexec")
     engines = _reference_engines() + [
@@ -870,8 +857,8 @@ def fresh_profiles(student_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
     fresh = []
     for index, (label, engine) in enumerate(engines):
         try:
-            run = trtexec_profile.profile_engine(engine, out / f"e{index}")
-        except trtexec_profile.TrtexecFailed:
+            run = trtexec.profile_engine(engine, out / f"e{index}")
+        except trtexec.TrtexecFailed:
             if label.startswith("your engine"):
                 continue  # built for another TensorRT or board: not this practice's business
             raise
