@@ -293,6 +293,56 @@ def cached_engine(
     return store.get_or_build("engine", parts, build, suffix=".engine")
 
 
+# ---------------------------------------------------------------- inspecting engines and buffers (Practice 4)
+
+
+@dataclass(frozen=True)
+class IOTensor:
+    """One I/O tensor of an engine, as TensorRT 10 names it."""
+
+    name: str
+    is_input: bool
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+
+
+def is_cuda_engine(value: object) -> bool:
+    """Whether ``value`` is a deserialized TensorRT engine (``trt.ICudaEngine``)."""
+    _require(probe_tensorrt(), "TensorRT")
+    import tensorrt as trt
+
+    return isinstance(value, trt.ICudaEngine)
+
+
+def io_tensors(engine: tensorrt.ICudaEngine) -> list[IOTensor]:
+    """The engine's I/O tensors in engine order: name, direction, shape, numpy dtype."""
+    import tensorrt as trt
+
+    names = [engine.get_tensor_name(index) for index in range(engine.num_io_tensors)]
+    return [
+        IOTensor(
+            name,
+            engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT,
+            tuple(engine.get_tensor_shape(name)),
+            np.dtype(trt.nptype(engine.get_tensor_dtype(name))),
+        )
+        for name in names
+    ]
+
+
+def is_pagelocked(array: object) -> bool:
+    """Whether a numpy array lives in pycuda page-locked memory (``cuda.pagelocked_empty`` or a view of it)."""
+    _require(probe_pycuda(), "pycuda")
+    import pycuda.driver as cuda
+
+    base = array
+    while base is not None:
+        if isinstance(base, cuda.PagelockedHostAllocation):
+            return True
+        base = getattr(base, "base", None)
+    return False
+
+
 # ---------------------------------------------------------------- running engines (pycuda)
 
 
