@@ -132,6 +132,7 @@ def parse_onnx_errors(onnx_path: str | os.PathLike[str]) -> list[str]:
 
 def dla_layer_support(onnx_path: str | os.PathLike[str]) -> dict[str, bool]:
     """``config.can_run_on_DLA(layer)`` for every layer, with an FP16 + GPU-fallback config (network order)."""
+    _require(probe_tensorrt(), "TensorRT")
     import tensorrt as trt
 
     parsed = _parse(onnx_path)
@@ -174,6 +175,7 @@ def build_engine(
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if dla_core is not None and precision == "fp32":
         raise ValueError("DLA runs FP16 or INT8 only: build a DLA engine with precision='fp16' or 'int8'")
+    _require(probe_tensorrt(), "TensorRT")
     import tensorrt as trt
 
     parsed = _parse(onnx_path, trt.Logger.WARNING)
