@@ -1,4 +1,4 @@
-"""Command line: ``python -m grader selfcheck | profile``."""
+"""Command line: ``python -m grader selfcheck | profile | batch | release``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,26 @@ def main(argv: list[str] | None = None) -> int:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )
+    from grader.batch import cli as batch_cli
+
+    batch_cli.add_arguments(
+        commands.add_parser(
+            "batch",
+            help="grade a class: one folder or .zip per student, isolated, parallel, resumable",
+            description=batch_cli.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    from grader.batch import release
+
+    release.add_arguments(
+        commands.add_parser(
+            "release",
+            help="write the student bundle: assignments, visible tests, photos, README; no solutions or hidden tests",
+            description=release.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     args = parser.parse_args(argv)
     offline.apply()
     if args.command == "selfcheck":
@@ -34,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         return selfcheck.run()
     if args.command == "profile":
         return profile_cli.run(args)
+    if args.command == "batch":
+        return batch_cli.run(args)
+    if args.command == "release":
+        return release.run(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

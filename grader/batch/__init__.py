@@ -1,0 +1,1 @@
+"""Instructor batch grading (threat model written below once the design settles)."""

@@ -1,0 +1,508 @@
+"""The pytest plugin of a batch worker: each test's result goes to the batch parent as it happens.
+
+Two modes:
+
+* ``StreamPlugin(channel_fd, key)``: inside a sandboxed worker (``grader.batch.zygote``). Every
+  message is a JSON payload plus an HMAC-SHA256 tag over the sequence number and payload, sent on
+  an AF_UNIX SOCK_SEQPACKET socket whose other end the parent opened before the worker existed;
+  the parent checks the tag, the sequence, and the sender's kernel-attested pid (SCM_CREDENTIALS).
+  Before each result it checks that nothing in the grader, pytest or pluggy was replaced since
+  collection (the moment before any student code ran): a change ends the run as tampering.
+* ``-p grader.batch.stream`` with ``TRTLAB_BATCH_REPORT=PATH``: a trusted run (no student code:
+  the suite's own collection, or the reference solution) writes every test's metadata and outcome
+  to PATH. The parent takes points, visibility and the tests "not graded on this machine" from it.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import hmac
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import types
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader import hardware
+from grader.plugin import hooks
+
+REPORT_ENV = "TRTLAB_BATCH_REPORT"
+TAG_SIZE = 32
+MAX_TEXT = 12_000  # characters of one test's message sent to the parent
+MAX_EVENTS = 20  # audit events kept per test
+EXIT_LIMIT = 75  # worker exit code after a resource limit ended the run
+EXIT_TAMPER = 76
+EXIT_CHANNEL = 77
+
+# Modules whose functions, classes and globals grading relies on: replacing any of them after
+# collection changes what a test reports.
+TRUSTED_PREFIXES = ("grader", "_pytest", "pytest", "pluggy", "numpy", "builtins", "hmac", "json", "socket", "_socket")
+TRUSTED_EXACT = ("os", "posix", "sys", "hashlib", "_hashlib", "traceback", "linecache")
+# Globals that pytest itself reassigns around every test.
+MUTABLE_GLOBALS = frozenset(
+    {
+        ("_pytest.assertion.util", "_reprcompare"),
+        ("_pytest.assertion.util", "_assertion_pass"),
+        ("_pytest.assertion.util", "_config"),
+    }
+)
+# Immutable values whose replacement changes behaviour (tolerances, seeds, names); containers and
+# other objects (sys.path, caches, streams) legitimately change while tests run.
+_CHECKED_VALUES = (int, float, str, bytes, bool, type(None), tuple, frozenset, complex)
+_CALLABLES = (
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.ModuleType,
+    type,
+    classmethod,
+    staticmethod,
+    property,
+)
+# Audit events worth telling the instructor about when student code triggers them.
+WATCHED_EVENTS = (
+    "socket.connect",
+    "socket.sendto",
+    "socket.getaddrinfo",
+    "os.fork",
+    "os.forkpty",
+    "os.kill",
+    "os.killpg",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "subprocess.Popen",
+    "ctypes.dlopen",
+    "ctypes.dlsym",
+    "ctypes.cdata",
+    "ctypes.string_at",
+    "ctypes.addressof",
+    "sys.settrace",
+    "sys.setprofile",
+    "sys._current_frames",
+    "os.remove",
+    "os.rmdir",
+    "os.rename",
+    "shutil.rmtree",
+    "object.__setattr__",
+    "object.__delattr__",
+)
+
+
+def sign(key: bytes, seq: int, payload: bytes) -> bytes:
+    """HMAC-SHA256 tag of one message."""
+    return hmac.new(key, seq.to_bytes(8, "big") + payload, hashlib.sha256).digest()
+
+
+def verify(key: bytes, seq: int, message: bytes) -> dict[str, Any] | None:
+    """The payload of ``message`` when its tag is right for ``seq``, else None."""
+    if len(message) <= TAG_SIZE:
+        return None
+    payload, tag = message[:-TAG_SIZE], message[-TAG_SIZE:]
+    if not hmac.compare_digest(sign(key, seq, payload), tag):
+        return None
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) and data.get("seq") == seq else None
+
+
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    """At most ``limit`` characters, saying how much was cut."""
+    return text if len(text) <= limit else text[:limit] + f"\n... ({len(text) - limit} more characters)"
+
+
+# ---------------------------------------------------------------- outcome of one test
+
+
+class Outcome:
+    """What one test did, folded over its setup, call and teardown reports (as the plugin scores it)."""
+
+    def __init__(self, nodeid: str) -> None:
+        self.nodeid = nodeid
+        self.status = "passed"
+        self.fraction = 0.0
+        self.message = ""
+        self.duration = 0.0
+        self.skip_reason = ""
+
+    def fold(self, item: pytest.Item, report: pytest.TestReport) -> None:
+        """Fold one phase's report in, like ``grader.plugin.hooks._record``."""
+        self.duration += report.duration
+        handle = item.stash.get(hooks.AWARD, None)
+        notes = "\n".join(handle.notes) if handle else ""
+        if report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            self.status, self.fraction = "skipped", 0.0
+            self.skip_reason = str(reason).removeprefix("Skipped: ")
+            self.message = self.skip_reason
+        elif report.failed:
+            text = report.longreprtext.strip()
+            if report.when != "call":
+                text = f"Internal grader error during {report.when} (not your code; tell your instructor):\n{text}"
+            if self.status != "failed":
+                self.message = "\n".join(part for part in (text, notes) if part)
+            self.status, self.fraction = "failed", 0.0
+        elif report.when == "call":
+            fraction = handle.fraction if handle else 1.0
+            self.status = "passed" if fraction >= 1.0 else "failed"
+            self.fraction = max(0.0, min(1.0, float(fraction)))
+            self.message = notes
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "nodeid": self.nodeid,
+            "status": self.status,
+            "fraction": self.fraction,
+            "message": _clip(self.message),
+            "duration": round(self.duration, 3),
+        }
+
+
+def _exceptions(excinfo: pytest.ExceptionInfo[BaseException] | None) -> list[BaseException]:
+    """The exception and everything chained to it (the student's originals hide behind StudentCodeError)."""
+    found: list[BaseException] = []
+    error = excinfo.value if excinfo is not None else None
+    while error is not None and error not in found and len(found) < 20:
+        found.append(error)
+        error = error.__cause__ or error.__context__
+    return found
+
+
+def limit_hit(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str | None:
+    """Which resource limit (memory, processes, file size) a test's failure came from, if any."""
+    for error in _exceptions(excinfo):
+        if isinstance(error, MemoryError):
+            return "memory"
+        if isinstance(error, OSError) and error.errno == errno.EFBIG:
+            return "file size"
+        if isinstance(error, OSError) and error.errno == errno.EAGAIN:
+            tb = error.__traceback__
+            names = []
+            while tb is not None:
+                names.append(tb.tb_frame.f_code.co_name)
+                tb = tb.tb_next
+            if any(name in ("fork", "_fork_exec", "_execute_child", "_launch", "start") for name in names) or (
+                "fork" in str(error).lower()
+            ):
+                return "processes"
+        if isinstance(error, RuntimeError) and "can't start new thread" in str(error):
+            return "processes"
+    return None
+
+
+# ---------------------------------------------------------------- integrity of the grader in memory
+
+
+def _trusted_modules() -> dict[str, types.ModuleType]:
+    """The modules grading relies on, as they are now."""
+    out = {}
+    for name, module in list(sys.modules.items()):
+        if not isinstance(module, types.ModuleType):
+            continue
+        if name in TRUSTED_EXACT or name.split(".")[0] in TRUSTED_PREFIXES:
+            if name.startswith(("numpy.", "grader.batch.")) and name.count(".") > 1:
+                continue  # numpy's deep internals are C types; keep the check fast
+            out[name] = module
+    return out
+
+
+def _function_state(value: Any) -> tuple[int, ...]:
+    """Identity of what a Python function runs: code, defaults and closure cells' contents."""
+    code = getattr(value, "__code__", None)
+    cells = getattr(value, "__closure__", None) or ()
+    contents = []
+    for cell in cells:
+        try:
+            contents.append(id(cell.cell_contents))
+        except ValueError:  # empty cell
+            contents.append(0)
+    return (id(code), id(getattr(value, "__defaults__", None)), id(getattr(value, "__kwdefaults__", None)), *contents)
+
+
+def snapshot(pluginmanager: Any) -> dict[tuple[str, ...], Any]:
+    """Identities of every trusted module, its globals, its classes' attributes and the hook implementations."""
+    state: dict[tuple[str, ...], Any] = {}
+    for name, module in _trusted_modules().items():
+        state[("module", name)] = id(module)
+        for attr, value in list(vars(module).items()):
+            if attr.startswith("__") or (name, attr) in MUTABLE_GLOBALS:
+                continue
+            if not isinstance(value, _CALLABLES + _CHECKED_VALUES):
+                continue
+            state[("global", name, attr)] = id(value)
+            if isinstance(value, types.FunctionType) and value.__module__ == name:
+                state[("function", name, attr)] = _function_state(value)
+            elif isinstance(value, type) and value.__module__ == name:
+                for key, member in list(vars(value).items()):
+                    if key in ("__dict__", "__weakref__", "__doc__", "__abstractmethods__", "_abc_impl"):
+                        continue
+                    state[("class", name, attr, key)] = id(member)
+                    if isinstance(member, types.FunctionType):
+                        state[("method", name, attr, key)] = _function_state(member)
+    for hook_name in dir(pluginmanager.hook):
+        caller = getattr(pluginmanager.hook, hook_name, None)
+        impls = getattr(caller, "get_hookimpls", None)
+        if callable(impls):
+            state[("hook", hook_name)] = tuple(id(impl.function) for impl in impls())
+    state[("trace",)] = (id(sys.gettrace()), id(sys.getprofile()))
+    return state
+
+
+def changes(before: dict[tuple[str, ...], Any], pluginmanager: Any) -> list[str]:
+    """What differs from ``before`` (missing keys count; new globals do not)."""
+    now = snapshot(pluginmanager)
+    found = []
+    for key, value in before.items():
+        if now.get(key, None) != value:
+            found.append(_describe_key(key))
+    return found
+
+
+def _describe_key(key: tuple[str, ...]) -> str:
+    """A human line for one changed snapshot entry."""
+    kind, *rest = key
+    if kind == "hook":
+        return f"pytest hook {rest[0]} gained or lost an implementation (a plugin was registered at run time)"
+    if kind == "trace":
+        return "sys.settrace/sys.setprofile was changed"
+    return f"{kind} {'.'.join(rest)} was replaced"
+
+
+# ---------------------------------------------------------------- the streaming plugin (worker side)
+
+
+class StreamPlugin:
+    """Sends each test's outcome to the parent; registered by the worker with ``pytest.main(plugins=...)``."""
+
+    def __init__(self, channel_fd: int, key: bytes, workspace: Path, exit: Any = os._exit) -> None:
+        self._sock = socket.socket(fileno=channel_fd)
+        self._key = key
+        self._seq = 0
+        self._workspace = str(workspace)
+        self._exit = exit
+        self._snapshot: dict[tuple[str, ...], Any] | None = None
+        self._pluginmanager: Any = None
+        self._outcomes: dict[str, Outcome] = {}
+        self._events: list[str] = []
+        self._sent: set[str] = set()
+        self._threads_at_start: set[int] = set()
+        self._lock = threading.Lock()
+
+    # -- channel
+
+    def send(self, kind: str, **fields: Any) -> None:
+        """One signed message; a broken channel ends the worker."""
+        with self._lock:
+            payload = json.dumps({"seq": self._seq, "type": kind, **fields}, default=str).encode()
+            message = payload + sign(self._key, self._seq, payload)
+            self._seq += 1
+            try:
+                self._sock.send(message)
+            except OSError:
+                os.write(2, b"\ntrtlab: the result channel to the grader was closed; stopping.\n")
+                self._exit(EXIT_CHANNEL)
+
+    # -- audit events (cannot be removed once added)
+
+    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+        """Record watched events raised from student code; tampering with grader types ends the run."""
+        if event not in WATCHED_EVENTS or self._snapshot is None or len(self._events) >= MAX_EVENTS:
+            return
+        if event in ("object.__setattr__", "object.__delattr__"):
+            target = args[0] if args else None
+            module = getattr(target, "__module__", "") if isinstance(target, type) else ""
+            if str(module).split(".")[0] not in TRUSTED_PREFIXES:
+                return
+            detail = f"{getattr(target, '__qualname__', target)}.{args[1] if len(args) > 1 else '?'}"
+        elif event in ("os.remove", "os.rmdir", "os.rename", "shutil.rmtree"):
+            path = args[0] if args else ""
+            if isinstance(path, (str, bytes, os.PathLike)) and _inside(os.fsdecode(path), self._workspace):
+                return
+            detail = _short(path)
+        else:
+            detail = ", ".join(_short(arg) for arg in args[:3])
+        if self._from_student(sys._getframe(1)):
+            self._events.append(f"{event}({detail})")
+
+    def _from_student(self, frame: types.FrameType | None) -> bool:
+        """Whether a submitted file is on the call stack."""
+        depth = 0
+        while frame is not None and depth < 80:
+            filename = frame.f_code.co_filename
+            if filename.startswith(self._workspace) and "/assignments/practice" in filename:
+                return True
+            frame = frame.f_back
+            depth += 1
+        return False
+
+    # -- hooks
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Say hello (the parent pins this process's pid) and start auditing."""
+        self._pluginmanager = config.pluginmanager
+        sys.addaudithook(self._audit)
+        self.send("hello", pid=os.getpid(), python=sys.version.split()[0])
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Report what was collected and take the integrity snapshot: no student code has run yet."""
+        self.send("collected", nodeids=[item.nodeid for item in session.items])
+        self._threads_at_start = {thread.ident or 0 for thread in threading.enumerate()}
+        self._snapshot = snapshot(self._pluginmanager)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Fold each phase; send the test at teardown, or at once when a resource limit ended it."""
+        report = yield
+        outcome = self._outcomes.setdefault(item.nodeid, Outcome(item.nodeid))
+        outcome.fold(item, report)
+        limit = limit_hit(call.excinfo) if report.failed else None
+        if limit is not None:
+            outcome.status, outcome.fraction = "failed", 0.0
+            self._result(outcome)
+            self.send("limit", kind=limit, nodeid=item.nodeid)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            self._exit(EXIT_LIMIT)
+        if report.when == "teardown":
+            self._result(outcome)
+        return report
+
+    def _result(self, outcome: Outcome) -> None:
+        """Check integrity, then send one test's outcome (once)."""
+        if outcome.nodeid in self._sent:
+            return
+        found = changes(self._snapshot, self._pluginmanager) if self._snapshot is not None else []
+        if found:
+            self.send("tamper", nodeid=outcome.nodeid, changes=found[:10])
+            self._exit(EXIT_TAMPER)
+        threads = [t.name for t in threading.enumerate() if (t.ident or 0) not in self._threads_at_start]
+        events, self._events = self._events, []
+        self._sent.add(outcome.nodeid)
+        self.send("result", **outcome.as_dict(), events=events, threads=threads[:5])
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """The run ended normally."""
+        status = _memory_status()
+        self.send("done", exitstatus=int(exitstatus), **status)
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Whether ``path`` (relative to the working folder when not absolute) lies in ``folder``."""
+    full = os.path.abspath(path)
+    return full == folder or full.startswith(folder.rstrip("/") + "/")
+
+
+def _short(value: Any) -> str:
+    """A short repr for an audit event argument."""
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _memory_status() -> dict[str, int]:
+    """Peak virtual memory and peak resident memory of this process, in KiB."""
+    out = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(("VmPeak:", "VmHWM:")):
+                out[line.split(":")[0].lower()] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
+# ---------------------------------------------------------------- trusted report mode (-p grader.batch.stream)
+
+
+class _TrustedReport:
+    """Test metadata and outcomes of a run without student code, written to a JSON file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tests: dict[str, dict[str, Any]] = {}
+        self.outcomes: dict[str, Outcome] = {}
+        self.started = time.monotonic()
+
+
+_REPORT = pytest.StashKey[_TrustedReport]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Trusted report mode is on when TRTLAB_BATCH_REPORT names a file."""
+    path = os.environ.get(REPORT_ENV)
+    if path:
+        config.stash[_REPORT] = _TrustedReport(Path(path))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every graded test's points, visibility, name, practice and whether this machine can run it."""
+    report = config.stash.get(_REPORT, None)
+    if report is None:
+        return
+    results = config.stash[hooks.SESSION].results
+    for index, item in enumerate(items):
+        result = results.get(item.nodeid)
+        if result is None:
+            continue
+        missing = [
+            name
+            for marker in item.iter_markers("requires")
+            for name in marker.args
+            if not hardware.capability(name).available
+        ]
+        report.tests[item.nodeid] = {
+            "nodeid": item.nodeid,
+            "index": index,
+            "name": result.name,
+            "practice": result.practice,
+            "max_score": result.max_score,
+            "visibility": result.visibility,
+            "requires_missing": missing,
+            "skip_reason": hardware.capability(missing[0]).skip_reason() if missing else "",
+        }
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Fold each phase into the test's outcome."""
+    report_ = yield
+    report = item.config.stash.get(_REPORT, None)
+    if report is not None:
+        report.outcomes.setdefault(item.nodeid, Outcome(item.nodeid)).fold(item, report_)
+    return report_
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the JSON file (atomically)."""
+    report = session.config.stash.get(_REPORT, None)
+    if report is None:
+        return
+    data = {
+        "tests": list(report.tests.values()),
+        "outcomes": {nodeid: outcome.as_dict() for nodeid, outcome in report.outcomes.items()},
+        "exitstatus": int(exitstatus),
+        "duration": time.monotonic() - report.started,
+        "fingerprint": hardware.fingerprint(),
+    }
+    report.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = report.path.with_name(f".{report.path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+    os.replace(tmp, report.path)
