@@ -48,6 +48,7 @@ class StudentResult:
     notes: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     peak_rss_mb: float = 0.0
+    peak_tasks: int = 0
     output: str = ""
     schema: int = RESULT_SCHEMA
 
@@ -104,12 +105,12 @@ def _ending(outcome: Outcome, limits: Limits) -> tuple[str, str]:
         return INVALID, f"tampering detected: {changed}. Submissions must not modify pytest or the grader."
     if outcome.forged:
         return INVALID, f"the results channel was forged: {outcome.forged[0]}"
+    if outcome.limit:  # reported by the worker itself: whatever the parent did next is a consequence
+        return CRASHED, f"stopped: {_limit_text(str(outcome.limit.get('kind')), limits)} was exceeded"
     if outcome.killed == "timeout":
         return TIMEOUT, f"stopped after {limits.timeout_s:g} s: {_limit_text('timeout', limits)} was reached"
     if outcome.killed:
         return CRASHED, f"stopped: {_limit_text(outcome.killed, limits)} was exceeded"
-    if outcome.limit:
-        return CRASHED, f"stopped: {_limit_text(str(outcome.limit.get('kind')), limits)} was exceeded"
     if status is not None and os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         if number == signal.SIGXCPU:
@@ -160,6 +161,9 @@ def build(
         ending, why = _ending(outcome, limits)
     results = outcome.results if outcome is not None else {}
     running = None  # the test that was running when the run ended
+    if outcome is not None and (outcome.limit or outcome.tamper):
+        nodeid = (outcome.limit or outcome.tamper or {}).get("nodeid")
+        running = next((t.name for t in suite.tests if t.nodeid == nodeid), None)
     tests: list[dict[str, Any]] = []
     practices: dict[str, dict[str, Any]] = {}
     for number in requested:
@@ -176,7 +180,7 @@ def build(
             entry, missing = _test(info, position, handed_in, results.get(info.nodeid))
             if missing and outcome is None:
                 entry["output"] = why
-            elif missing and ending and running is None:
+            elif missing and ending and running in (None, info.name):
                 running = info.name
                 entry["output"] = f"Not finished: {why}"
             elif missing and ending:
@@ -219,6 +223,7 @@ def build(
         notes=(outcome.notes if outcome is not None else []),
         duration_s=round(outcome.duration_s, 2) if outcome is not None else 0.0,
         peak_rss_mb=round(outcome.peak_rss / 2**20, 1) if outcome is not None else 0.0,
+        peak_tasks=outcome.peak_tasks if outcome is not None else 0,
         output=outcome.output_text()[-16000:] if outcome is not None else "",
     )
 

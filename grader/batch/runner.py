@@ -70,6 +70,7 @@ class Outcome:
     output_total: int = 0
     duration_s: float = 0.0
     peak_rss: int = 0
+    peak_tasks: int = 0
 
     def output_text(self) -> str:
         """Kept output, with a marker where the middle was dropped."""
@@ -576,8 +577,9 @@ class Runner:
             return
         if now >= job.next_rss:
             job.next_rss = now + RSS_EVERY_S
-            rss = _tree_rss(job.pid_a)
+            rss, tasks = _tree_usage(job.pid_a)
             job.outcome.peak_rss = max(job.outcome.peak_rss, rss)
+            job.outcome.peak_tasks = max(job.outcome.peak_tasks, tasks)
             if rss > self.limits.rss_bytes:
                 self._kill(job, "memory")
                 return
@@ -635,8 +637,8 @@ def _chown_tree(path: Path, uid: int) -> None:
             os.lchown(os.path.join(folder, name), uid, uid)
 
 
-def _process_table() -> dict[int, tuple[int, int]]:
-    """pid -> (parent pid, resident pages) of every process."""
+def _process_table() -> dict[int, tuple[int, int, int]]:
+    """pid -> (parent pid, resident pages, threads) of every process."""
     table = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -645,17 +647,17 @@ def _process_table() -> dict[int, tuple[int, int]]:
             with open(f"/proc/{name}/stat", "rb") as handle:
                 stat = handle.read().decode(errors="replace")
             fields = stat[stat.rindex(")") + 2 :].split()
-            table[int(name)] = (int(fields[1]), int(fields[21]))
+            table[int(name)] = (int(fields[1]), int(fields[21]), int(fields[17]))
         except (OSError, ValueError, IndexError):
             continue
     return table
 
 
-def _descendants(root: int, table: dict[int, tuple[int, int]] | None = None) -> list[int]:
+def _descendants(root: int, table: dict[int, tuple[int, int, int]] | None = None) -> list[int]:
     """Every process below ``root``."""
     table = table if table is not None else _process_table()
     children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in table.items():
+    for pid, (ppid, _, _) in table.items():
         children.setdefault(ppid, []).append(pid)
     found, stack = [], [root]
     while stack:
@@ -665,12 +667,26 @@ def _descendants(root: int, table: dict[int, tuple[int, int]] | None = None) -> 
     return found
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of a process and all its descendants."""
+def _private_bytes(pid: int, resident_pages: int) -> int:
+    """Memory only this process holds (private pages): the zygote's copy-on-write pages are not counted."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            total = 0
+            for line in handle:
+                if line.startswith((b"Private_Clean:", b"Private_Dirty:", b"Swap:")):
+                    total += int(line.split()[1]) * 1024
+            return total
+    except (OSError, ValueError):
+        return resident_pages * PAGE
+
+
+def _tree_usage(root: int) -> tuple[int, int]:
+    """Private resident bytes and threads of a process and all its descendants."""
     if not root:
-        return 0
+        return 0, 0
     table = _process_table()
-    return sum(table[pid][1] for pid in [root, *_descendants(root, table)] if pid in table) * PAGE
+    pids = [pid for pid in [root, *_descendants(root, table)] if pid in table]
+    return sum(_private_bytes(pid, table[pid][1]) for pid in pids), sum(table[pid][2] for pid in pids)
 
 
 def _tree_size(path: Path, stop_above: int) -> int:

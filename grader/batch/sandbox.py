@@ -63,7 +63,7 @@ class Limits:
     rss_bytes: int = 4 << 30  # resident memory of the whole submission, watched by the parent
     file_bytes: int = 512 << 20  # RLIMIT_FSIZE: largest file (resnet50 ONNX is ~100 MB)
     disk_bytes: int = 2 << 30  # the workspace's total size, watched by the parent
-    processes: int = 512  # RLIMIT_NPROC (threads count too)
+    processes: int = 128  # RLIMIT_NPROC (threads count too; a full solution peaks near 10)
     output_bytes: int = 8 << 20  # stdout + stderr
     cpu_s: int = 0  # RLIMIT_CPU; 0 = 4 x timeout
 
@@ -448,7 +448,8 @@ def _run_pytest(plan: Plan, channel: int, key: bytes) -> int:
 
 
 def _set_threads(count: int) -> None:
-    """Intra-op threads of torch and ONNX Runtime sessions created from here on."""
+    """Intra-op threads of torch and of the grader's ONNX Runtime sessions: fixed, so results do not depend
+    on the machine's core count (float sums in another order) and threads stay far below RLIMIT_NPROC."""
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[name] = str(count)
     torch = sys.modules.get("torch")
@@ -457,6 +458,9 @@ def _set_threads(count: int) -> None:
             torch.set_num_threads(count)
         except RuntimeError:
             pass
+    runner = getattr(sys.modules.get("grader.backends.onnxruntime"), "OnnxRuntimeRunner", None)
+    if runner is not None and runner.__init__.__defaults__ == (0,):
+        runner.__init__.__defaults__ = (count,)  # threads=0 would mean one thread per core
 
 
 def _probe_body(plan: Plan, channel: int) -> None:

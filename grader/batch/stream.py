@@ -186,19 +186,34 @@ def limit_hit(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str | None
             return "memory"
         if isinstance(error, OSError) and error.errno == errno.EFBIG:
             return "file size"
-        if isinstance(error, OSError) and error.errno == errno.EAGAIN:
-            tb = error.__traceback__
-            names = []
-            while tb is not None:
-                names.append(tb.tb_frame.f_code.co_name)
-                tb = tb.tb_next
-            if any(name in ("fork", "_fork_exec", "_execute_child", "_launch", "start") for name in names) or (
-                "fork" in str(error).lower()
-            ):
+        if (isinstance(error, OSError) and error.errno == errno.EAGAIN) or (
+            isinstance(error, RuntimeError) and "can't start new thread" in str(error)
+        ):
+            if near_process_limit():
                 return "processes"
-        if isinstance(error, RuntimeError) and "can't start new thread" in str(error):
-            return "processes"
     return None
+
+
+def near_process_limit() -> bool:
+    """Whether this user's processes and threads are at 90 % of RLIMIT_NPROC (fork then fails with EAGAIN)."""
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_NPROC)[0]
+    if limit == resource.RLIM_INFINITY or limit <= 0:
+        return False
+    uid = str(os.getuid())
+    tasks = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status") as handle:
+                status = handle.read()
+            if f"\nUid:\t{uid}\t" in status:
+                tasks += int(status.split("\nThreads:\t", 1)[1].split("\n", 1)[0])
+        except (OSError, IndexError, ValueError):
+            continue
+    return tasks >= 0.9 * limit
 
 
 # ---------------------------------------------------------------- integrity of the grader in memory
@@ -301,10 +316,10 @@ class StreamPlugin:
 
     # -- channel
 
-    def send(self, kind: str, **fields: Any) -> None:
+    def send(self, message_type: str, **fields: Any) -> None:
         """One signed message; a broken channel ends the worker."""
         with self._lock:
-            payload = json.dumps({"seq": self._seq, "type": kind, **fields}, default=str).encode()
+            payload = json.dumps({**fields, "seq": self._seq, "type": message_type}, default=str).encode()
             message = payload + sign(self._key, self._seq, payload)
             self._seq += 1
             try:

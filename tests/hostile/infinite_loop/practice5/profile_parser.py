@@ -1,0 +1,6 @@
+"""Hostile entry: a function that never returns (expected: timeout)."""
+
+
+def parse_profile(path):
+    while True:
+        pass
