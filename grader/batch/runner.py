@@ -35,6 +35,7 @@ TICK_S = 0.25
 RSS_EVERY_S = 0.5
 DISK_EVERY_S = 2.0
 PAGE = os.sysconf("SC_PAGE_SIZE")
+ISOLATION_ENV = "TRTLAB_BATCH_ISOLATION"  # force root, userns or none (tests, debugging)
 
 
 @dataclass
@@ -193,6 +194,11 @@ class Runner:
     def _probe(self) -> Isolation:
         """Try root, then user namespaces, then nothing; keep the first that works."""
         modes = (["root"] if os.geteuid() == 0 else []) + ["userns", "none"]
+        forced = os.environ.get(ISOLATION_ENV, "")
+        if forced:
+            if forced not in ("root", "userns", "none"):
+                raise ZygoteError(f"{ISOLATION_ENV} must be root, userns or none, not {forced!r}")
+            modes = [forced]
         errors = []
         for mode in modes:
             report, error = self._probe_mode(mode)
@@ -311,7 +317,9 @@ class Runner:
             "-p",
             "no:cacheprovider",
         ]
+        forbidden = [*hide, str(self.batch_root / "ws"), str(self.batch_root / "zygote")]
         return Plan(
+            forbidden=forbidden,
             job=job,
             workspace=str(workspace),
             args=args,
@@ -582,6 +590,9 @@ class Runner:
             job.outcome.peak_tasks = max(job.outcome.peak_tasks, tasks)
             if rss > self.limits.rss_bytes:
                 self._kill(job, "memory")
+                return
+            if tasks > self.limits.processes:  # RLIMIT_NPROC is not enforced everywhere (root in a user namespace)
+                self._kill(job, "processes")
                 return
         if now >= job.next_disk:
             job.next_disk = now + DISK_EVERY_S

@@ -89,6 +89,7 @@ class Plan:
     start_dir: str = ""
     action: str = "pytest"  # or "probe"
     probe_paths: dict[str, str] = field(default_factory=dict)
+    forbidden: list[str] = field(default_factory=list)  # mode none: refused by the audit-hook guard
 
     def to_json(self) -> str:
         """JSON text."""
@@ -429,11 +430,12 @@ def _run_pytest(plan: Plan, channel: int, key: bytes) -> int:
     import pytest
 
     from grader import student
-    from grader.batch.stream import StreamPlugin
+    from grader.batch.stream import Guard, StreamPlugin
 
     student.START_DIR = Path(plan.start_dir or plan.workspace)
     _set_threads(plan.threads)
-    plugin = StreamPlugin(channel, key, Path(plan.workspace))
+    guard = Guard(plan.workspace, plan.forbidden) if plan.mode == "none" else None
+    plugin = StreamPlugin(channel, key, Path(plan.workspace), guard)
     del key
     try:
         code = int(pytest.main(plan.args, plugins=[plugin]))

@@ -294,14 +294,67 @@ def _describe_key(key: tuple[str, ...]) -> str:
     return f"{kind} {'.'.join(rest)} was replaced"
 
 
+# ---------------------------------------------------------------- best-effort guard without namespaces
+
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_PATH_EVENTS = ("os.remove", "os.rmdir", "os.rename", "shutil.rmtree", "os.chmod", "os.chown", "os.truncate")
+_PROGRAM_EVENTS = ("os.system", "os.exec", "os.posix_spawn", "os.spawn", "subprocess.Popen")
+
+
+class Guard:
+    """Where no namespace can be made (isolation mode ``none``): refuse, from inside Python, what the sandbox
+    would have made impossible: reading solutions, tests, other submissions or outputs; writing or deleting
+    outside the workspace; network connections; starting programs from student code. Audit hooks cannot be
+    removed, but native code (ctypes, C extensions) and programs started elsewhere bypass them."""
+
+    def __init__(self, workspace: str, forbidden: list[str]) -> None:
+        self.workspace = workspace
+        self.forbidden = [f for f in forbidden if not _inside(workspace, f)] + [
+            f for f in forbidden if _inside(workspace, f) and f != workspace
+        ]
+
+    def problem(self, event: str, args: tuple[Any, ...]) -> str | None:
+        """Why this event is refused, or None."""
+        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            path = os.path.abspath(os.fsdecode(args[0]))
+            mode = args[1] if len(args) > 1 and isinstance(args[1], str) else ""
+            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+            if self._forbidden(path):
+                return f"reading {path} is not allowed during grading"
+            if (flags & _WRITE_FLAGS or any(c in mode for c in "wax+")) and not self._writable(path):
+                return f"writing {path} is not allowed: write inside your working folder only"
+        elif event in _PATH_EVENTS and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            path = os.path.abspath(os.fsdecode(args[0]))
+            if not self._writable(path):
+                return f"{event.split('.')[-1]}({path}) outside your working folder is not allowed"
+        elif event in ("socket.connect", "socket.sendto") and len(args) > 1:
+            address = args[1]
+            if isinstance(address, tuple) and address and str(address[0]) not in ("127.0.0.1", "::1", "localhost"):
+                return f"network access ({address[0]}) is not allowed during grading"
+        return None
+
+    def _forbidden(self, path: str) -> bool:
+        """Inside a hidden folder and not inside the workspace."""
+        return not _inside(path, self.workspace) and any(_inside(path, f) for f in self.forbidden)
+
+    def _writable(self, path: str) -> bool:
+        """The workspace, or a device such as /dev/null."""
+        real = os.path.realpath(path)
+        return _inside(real, os.path.realpath(self.workspace)) or _inside(real, "/dev")
+
+
 # ---------------------------------------------------------------- the streaming plugin (worker side)
 
 
 class StreamPlugin:
     """Sends each test's outcome to the parent; registered by the worker with ``pytest.main(plugins=...)``."""
 
-    def __init__(self, channel_fd: int, key: bytes, workspace: Path, exit: Any = os._exit) -> None:
+    def __init__(
+        self, channel_fd: int, key: bytes, workspace: Path, guard: Guard | None = None, exit: Any = os._exit
+    ) -> None:
         self._sock = socket.socket(fileno=channel_fd)
+        self._guard = guard
         self._key = key
         self._seq = 0
         self._workspace = str(workspace)
@@ -331,7 +384,15 @@ class StreamPlugin:
     # -- audit events (cannot be removed once added)
 
     def _audit(self, event: str, args: tuple[Any, ...]) -> None:
-        """Record watched events raised from student code; tampering with grader types ends the run."""
+        """Record watched events raised from student code (and refuse some without a sandbox)."""
+        if self._guard is not None and self._snapshot is not None:
+            problem = self._guard.problem(event, args)
+            if problem is None and event in _PROGRAM_EVENTS and self._from_student(sys._getframe(1)):
+                problem = "starting other programs is not allowed when the grader cannot sandbox them"
+            if problem is not None:
+                if len(self._events) < MAX_EVENTS:
+                    self._events.append(f"refused: {problem}")
+                raise PermissionError(problem)
         if event not in WATCHED_EVENTS or self._snapshot is None or len(self._events) >= MAX_EVENTS:
             return
         if event in ("object.__setattr__", "object.__delattr__"):
