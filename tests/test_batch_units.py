@@ -232,6 +232,25 @@ def test_a_skip_the_trusted_run_did_not_expect_counts_as_failed() -> None:
     assert "counts as failed" in result.tests[0]["output"]
 
 
+def test_a_test_the_reference_skipped_counts_only_when_it_ran() -> None:
+    """calib.cache: the reference hands none in (skipped); a student who does is graded on it."""
+    suite = _suite()
+    suite.tests[1].may_skip = True
+    skipped = Outcome(
+        results={
+            ENTRY + "t1": _result("t1", "passed"),
+            ENTRY + "t2": _result("t2", "skipped", 0.0, "not graded on this machine: no calib.cache"),
+        },
+        done={"exitstatus": 0},
+    )
+    result = results.build(_submission(), "k", [5], suite, skipped, Limits())
+    assert (result.score, result.max_score, result.tests[1]["status"]) == (2.0, 2.0, "not graded")
+    ran = Outcome(results={**skipped.results, ENTRY + "t2": _result("t2", "failed", 0.0, "wrong scale")})
+    ran.done = {"exitstatus": 1}
+    result = results.build(_submission(), "k", [5], suite, ran, Limits())
+    assert (result.score, result.max_score, result.tests[1]["output"]) == (2.0, 3.0, "wrong scale")
+
+
 def test_missing_practice_makes_the_grade_partial() -> None:
     """Every handed-in test ran, one requested practice was not handed in."""
     outcome = Outcome(results={ENTRY + "t1": _result("t1", "passed"), ENTRY + "t2": _result("t2", "passed")})

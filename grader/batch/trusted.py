@@ -36,7 +36,8 @@ class TestInfo:
     max_score: float
     visibility: str
     index: int
-    not_graded: str = ""  # why this machine does not grade it ("" = graded)
+    not_graded: str = ""  # why this machine never grades it (missing hardware); "" = graded
+    may_skip: bool = False  # the reference itself was skipped at run time (e.g. no calib.cache handed in)
 
 
 @dataclass
@@ -143,7 +144,9 @@ def build(repo: Path, practices: list[int], scratch: Path, suite: str) -> Truste
     if not have_solutions:
         command.append("--collect-only")
     env = {**os.environ, "TRTLAB_BATCH_REPORT": str(report), "PYTHONHASHSEED": "0"}
-    completed = subprocess.run(command, cwd=workspace, env=env, capture_output=True, text=True, check=False)
+    completed = subprocess.run(
+        command, cwd=workspace, env=env, capture_output=True, text=True, check=False, preexec_fn=_die_with_parent
+    )
     if not report.exists():
         tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-20:])
         raise RuntimeError(
@@ -152,6 +155,13 @@ def build(repo: Path, practices: list[int], scratch: Path, suite: str) -> Truste
     data = json.loads(report.read_text(encoding="utf-8"))
     shutil.rmtree(workspace, ignore_errors=True)
     return _from_report(data, suite, have_solutions)
+
+
+def _die_with_parent() -> None:
+    """In the trusted pytest child: end when the batch is killed."""
+    from grader.batch.sandbox import die_with_parent
+
+    die_with_parent()
 
 
 def _from_report(data: dict[str, Any], suite: str, have_solutions: bool) -> TrustedSuite:
@@ -163,8 +173,7 @@ def _from_report(data: dict[str, Any], suite: str, have_solutions: bool) -> Trus
     for raw in sorted(data["tests"], key=lambda t: t["index"]):
         reason = raw["skip_reason"]
         outcome = outcomes.get(raw["nodeid"])
-        if not reason and outcome is not None and outcome["status"] == "skipped":
-            reason = outcome["message"] or "not graded on this machine"
+        may_skip = not have_solutions or (outcome is not None and outcome["status"] == "skipped")
         info = TestInfo(
             raw["nodeid"],
             raw["name"],
@@ -173,9 +182,10 @@ def _from_report(data: dict[str, Any], suite: str, have_solutions: bool) -> Trus
             raw["visibility"],
             raw["index"],
             reason,
+            may_skip=may_skip and not reason,
         )
         tests.append(info)
-        if have_solutions and not reason:
+        if have_solutions and not reason and not info.may_skip:
             sums = reference["practices"].setdefault(str(info.practice), {"score": 0.0, "max": 0.0})
             sums["max"] += info.max_score
             if outcome is not None and outcome["status"] == "passed":
@@ -186,5 +196,8 @@ def _from_report(data: dict[str, Any], suite: str, have_solutions: bool) -> Trus
                     + ((outcome or {}).get("message", "not run") or "").splitlines()[0][:200]
                 )
     if not have_solutions:
-        warnings.append("no solutions/ here: tests skipped at run time are graded as failures, not 'not graded'")
+        warnings.append(
+            "no solutions/ here: the suites were only collected; a test a submission skips as 'not graded on this "
+            "machine' is left out of its total, and the shared cache is not warmed"
+        )
     return TrustedSuite(suite, tests, reference, warnings)
