@@ -152,21 +152,27 @@ def test_signed_messages_verify_only_with_the_key_and_sequence() -> None:
 
 
 def test_integrity_snapshot_sees_a_patched_grader_function() -> None:
-    """Replacing a grader function, or giving it another body, is a change; nothing else is."""
+    """Replacing a grader function's body, a suite constant or a pytest class attribute is a change."""
+    import _pytest.reports
     import pluggy
 
     from grader import checks
 
-    manager = pluggy.PluginManager("probe")
-    before = stream.snapshot(manager)
-    assert stream.changes(before, manager) == []
+    snapshot = stream.Snapshot(pluggy.PluginManager("probe"))
+    assert len(snapshot) > 1000 and snapshot.changes() == []
     original_code = checks.expect.__code__
     try:
         checks.expect.__code__ = (lambda condition, message: None).__code__
-        assert any("grader.checks.expect" in change for change in stream.changes(before, manager))
+        assert any("grader.checks.expect" in change for change in snapshot.changes())
     finally:
         checks.expect.__code__ = original_code
-    assert stream.changes(before, manager) == []
+    assert "passed" not in vars(_pytest.reports.TestReport)  # inherited from BaseReport
+    try:
+        _pytest.reports.TestReport.passed = property(lambda self: True)
+        assert any("_pytest.reports.TestReport gained" in change for change in snapshot.changes())
+    finally:
+        del _pytest.reports.TestReport.passed
+    assert snapshot.changes() == []
 
 
 def test_guard_refuses_hidden_reads_outside_writes_and_network(tmp_path: Path) -> None:

@@ -127,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     from grader.cache import default_root
 
     started = time.monotonic()
+    timings: dict[str, Any] = {}
     repo = REPO
     source: Path = args.submissions.resolve()
     out: Path = args.out.resolve()
@@ -163,7 +164,9 @@ def run(args: argparse.Namespace) -> int:
                 "Running the reference solutions once (trusted: points, tests graded here, warm caches)...",
                 file=sys.stderr,
             )
+            mark = time.monotonic()
             suite = trusted.build(repo, practices, batch_root / "trusted", suite_hash)
+            timings["trusted_run_s"] = round(time.monotonic() - mark, 1)
             results.atomic_write(suite_file, json.dumps(suite.to_json(), indent=1))
         for warning in suite.warnings:
             print(f"warning: {warning}", file=sys.stderr)
@@ -209,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
         reused = len(done)
         if todo:
             hide = [str(source), str(out)]
+            mark = time.monotonic()
             work = runner.Runner(
                 repo=repo,
                 batch_root=batch_root,
@@ -219,6 +223,8 @@ def run(args: argparse.Namespace) -> int:
                 hide=hide,
                 log=private / "workers.log",
             )
+            timings["workers_start_s"] = round(time.monotonic() - mark, 1)
+            timings["zygote_import_s"] = work.zygote.ready.get("import_s")
             isolation = work.isolation.describe()
             results.atomic_write(isolation_file, json.dumps(isolation, indent=1))
             isolation_note = _isolation_note(isolation)
@@ -254,7 +260,9 @@ def run(args: argparse.Namespace) -> int:
                 done[entry.id] = result
                 progress.finished(entry.id, result.status, f"{result.score:g}/{result.max_score:g}", [])
 
+            mark = time.monotonic()
             work.run(queue, finished, progress.update)
+            timings["grading_s"] = round(time.monotonic() - mark, 1)
         else:
             isolation = isolation or {}
         progress.close()
@@ -275,6 +283,7 @@ def run(args: argparse.Namespace) -> int:
             "run": {
                 "graded_now": len(final) - reused,
                 "unchanged": reused,
+                **timings,
                 "wall_s": round(time.monotonic() - started, 1),
             },
         }

@@ -68,32 +68,34 @@ _CALLABLES = (
     property,
 )
 # Audit events worth telling the instructor about when student code triggers them.
-WATCHED_EVENTS = (
-    "socket.connect",
-    "socket.sendto",
-    "socket.getaddrinfo",
-    "os.fork",
-    "os.forkpty",
-    "os.kill",
-    "os.killpg",
-    "os.system",
-    "os.exec",
-    "os.posix_spawn",
-    "subprocess.Popen",
-    "ctypes.dlopen",
-    "ctypes.dlsym",
-    "ctypes.cdata",
-    "ctypes.string_at",
-    "ctypes.addressof",
-    "sys.settrace",
-    "sys.setprofile",
-    "sys._current_frames",
-    "os.remove",
-    "os.rmdir",
-    "os.rename",
-    "shutil.rmtree",
-    "object.__setattr__",
-    "object.__delattr__",
+WATCHED_EVENTS = frozenset(
+    {
+        "socket.connect",
+        "socket.sendto",
+        "socket.getaddrinfo",
+        "os.fork",
+        "os.forkpty",
+        "os.kill",
+        "os.killpg",
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "subprocess.Popen",
+        "ctypes.dlopen",
+        "ctypes.dlsym",
+        "ctypes.cdata",
+        "ctypes.string_at",
+        "ctypes.addressof",
+        "sys.settrace",
+        "sys.setprofile",
+        "sys._current_frames",
+        "os.remove",
+        "os.rmdir",
+        "os.rename",
+        "shutil.rmtree",
+        "object.__setattr__",
+        "object.__delattr__",
+    }
 )
 
 
@@ -232,66 +234,97 @@ def _trusted_modules() -> dict[str, types.ModuleType]:
     return out
 
 
-def _function_state(value: Any) -> tuple[int, ...]:
-    """Identity of what a Python function runs: code, defaults and closure cells' contents."""
-    code = getattr(value, "__code__", None)
-    cells = getattr(value, "__closure__", None) or ()
-    contents = []
-    for cell in cells:
+_MISSING = object()
+
+
+def _function_state(value: Any) -> tuple[Any, ...]:
+    """What a Python function runs: code, defaults and closure cells' contents (compared by identity;
+    never with id(), which raises an audit event per call)."""
+    cells = []
+    for cell in getattr(value, "__closure__", None) or ():
         try:
-            contents.append(id(cell.cell_contents))
+            cells.append(cell.cell_contents)
         except ValueError:  # empty cell
-            contents.append(0)
-    return (id(code), id(getattr(value, "__defaults__", None)), id(getattr(value, "__kwdefaults__", None)), *contents)
+            cells.append(_MISSING)
+    return (getattr(value, "__code__", None), value.__defaults__, value.__kwdefaults__, *cells)
 
 
-def snapshot(pluginmanager: Any) -> dict[tuple[str, ...], Any]:
-    """Identities of every trusted module, its globals, its classes' attributes and the hook implementations."""
-    state: dict[tuple[str, ...], Any] = {}
-    for name, module in _trusted_modules().items():
-        state[("module", name)] = id(module)
-        for attr, value in list(vars(module).items()):
-            if attr.startswith("__") or (name, attr) in MUTABLE_GLOBALS:
-                continue
-            if not isinstance(value, _CALLABLES + _CHECKED_VALUES):
-                continue
-            state[("global", name, attr)] = id(value)
-            if isinstance(value, types.FunctionType) and value.__module__ == name:
-                state[("function", name, attr)] = _function_state(value)
-            elif isinstance(value, type) and value.__module__ == name:
-                for key, member in list(vars(value).items()):
-                    if key in ("__dict__", "__weakref__", "__doc__", "__abstractmethods__", "_abc_impl"):
-                        continue
-                    state[("class", name, attr, key)] = id(member)
-                    if isinstance(member, types.FunctionType):
-                        state[("method", name, attr, key)] = _function_state(member)
-    for hook_name in dir(pluginmanager.hook):
-        caller = getattr(pluginmanager.hook, hook_name, None)
-        impls = getattr(caller, "get_hookimpls", None)
-        if callable(impls):
-            state[("hook", hook_name)] = tuple(id(impl.function) for impl in impls())
-    state[("trace",)] = (id(sys.gettrace()), id(sys.getprofile()))
-    return state
+def _same(first: tuple[Any, ...], second: tuple[Any, ...]) -> bool:
+    """Element-wise identity."""
+    return len(first) == len(second) and all(a is b for a, b in zip(first, second, strict=True))
 
 
-def changes(before: dict[tuple[str, ...], Any], pluginmanager: Any) -> list[str]:
-    """What differs from ``before`` (missing keys count; new globals do not)."""
-    now = snapshot(pluginmanager)
-    found = []
-    for key, value in before.items():
-        if now.get(key, None) != value:
-            found.append(_describe_key(key))
-    return found
+_SKIPPED_CLASS_KEYS = ("__dict__", "__weakref__", "__doc__", "__abstractmethods__", "_abc_impl")
 
 
-def _describe_key(key: tuple[str, ...]) -> str:
-    """A human line for one changed snapshot entry."""
-    kind, *rest = key
-    if kind == "hook":
-        return f"pytest hook {rest[0]} gained or lost an implementation (a plugin was registered at run time)"
-    if kind == "trace":
-        return "sys.settrace/sys.setprofile was changed"
-    return f"{kind} {'.'.join(rest)} was replaced"
+class Snapshot:
+    """Identities of every trusted module, its globals, its classes' attributes, its functions' code and
+    the hook implementations, taken once; ``changes()`` compares them with now (a few ms per test)."""
+
+    def __init__(self, pluginmanager: Any) -> None:
+        self._modules: list[tuple[str, types.ModuleType]] = []
+        self._entries: list[tuple[Any, str, Any, str]] = []  # (namespace, key, value, label)
+        self._functions: list[tuple[Any, tuple[Any, ...], str]] = []
+        self._hooks: list[tuple[Any, tuple[Any, ...], str]] = []
+        self._class_keys: list[tuple[Any, int, str]] = []
+        for name, module in _trusted_modules().items():
+            self._modules.append((name, module))
+            namespace = vars(module)
+            for attr, value in list(namespace.items()):
+                if attr.startswith("__") or (name, attr) in MUTABLE_GLOBALS:
+                    continue
+                if not isinstance(value, _CALLABLES + _CHECKED_VALUES):
+                    continue
+                self._entries.append((namespace, attr, value, f"global {name}.{attr} was replaced"))
+                if isinstance(value, types.FunctionType) and value.__module__ == name:
+                    self._functions.append((value, _function_state(value), f"function {name}.{attr} was changed"))
+                elif isinstance(value, type) and value.__module__ == name:
+                    members = vars(value)
+                    label = f"class {name}.{attr} gained or lost an attribute (e.g. one shadowing its base class's)"
+                    self._class_keys.append((members, len(members), label))
+                    for key, member in list(members.items()):
+                        if key in _SKIPPED_CLASS_KEYS:
+                            continue
+                        label = f"{name}.{attr}.{key}"
+                        self._entries.append((members, key, member, f"class attribute {label} was replaced"))
+                        if isinstance(member, types.FunctionType):
+                            self._functions.append((member, _function_state(member), f"method {label} was changed"))
+        for hook_name in dir(pluginmanager.hook):
+            caller = getattr(pluginmanager.hook, hook_name, None)
+            if callable(getattr(caller, "get_hookimpls", None)):
+                functions = tuple(impl.function for impl in caller.get_hookimpls())
+                label = (
+                    f"pytest hook {hook_name} gained or lost an implementation (a plugin was registered at run time)"
+                )
+                self._hooks.append((caller, functions, label))
+        self._trace = (sys.gettrace(), sys.getprofile())
+
+    def changes(self) -> list[str]:
+        """What differs now (new globals do not count; removed ones do)."""
+        found = []
+        modules = sys.modules
+        for name, module in self._modules:
+            if modules.get(name) is not module:
+                found.append(f"module {name} was replaced in sys.modules")
+        for namespace, key, value, label in self._entries:
+            if namespace.get(key, _MISSING) is not value:
+                found.append(label)
+        for function, state, label in self._functions:
+            if not _same(_function_state(function), state):
+                found.append(label)
+        for members, count, label in self._class_keys:
+            if len(members) != count:
+                found.append(label)
+        for caller, functions, label in self._hooks:
+            if not _same(tuple(impl.function for impl in caller.get_hookimpls()), functions):
+                found.append(label)
+        if not _same((sys.gettrace(), sys.getprofile()), self._trace):
+            found.append("sys.settrace/sys.setprofile was changed")
+        return found
+
+    def __len__(self) -> int:
+        """Number of identities checked."""
+        return len(self._modules) + len(self._entries) + len(self._functions) + len(self._hooks) + 1
 
 
 # ---------------------------------------------------------------- best-effort guard without namespaces
@@ -359,7 +392,7 @@ class StreamPlugin:
         self._seq = 0
         self._workspace = str(workspace)
         self._exit = exit
-        self._snapshot: dict[tuple[str, ...], Any] | None = None
+        self._snapshot: Snapshot | None = None
         self._pluginmanager: Any = None
         self._outcomes: dict[str, Outcome] = {}
         self._events: list[str] = []
@@ -436,7 +469,7 @@ class StreamPlugin:
         """Report what was collected and take the integrity snapshot: no student code has run yet."""
         self.send("collected", nodeids=[item.nodeid for item in session.items])
         self._threads_at_start = {thread.ident or 0 for thread in threading.enumerate()}
-        self._snapshot = snapshot(self._pluginmanager)
+        self._snapshot = Snapshot(self._pluginmanager)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(
@@ -462,7 +495,7 @@ class StreamPlugin:
         """Check integrity, then send one test's outcome (once)."""
         if outcome.nodeid in self._sent:
             return
-        found = changes(self._snapshot, self._pluginmanager) if self._snapshot is not None else []
+        found = self._snapshot.changes() if self._snapshot is not None else []
         if found:
             self.send("tamper", nodeid=outcome.nodeid, changes=found[:10])
             self._exit(EXIT_TAMPER)
