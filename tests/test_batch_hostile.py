@@ -1,6 +1,6 @@
 """The hostile corpus (tests/hostile, README there), graded as folders and zips next to the solution and the stub.
 
-One batch run (Practice 5, 20 s timeout, 1 GiB resident memory) for the whole module: the batch
+One batch run (Practice 5, 20 s timeout, 2 GiB resident memory) for the whole module: the batch
 finishes, the solution earns 100 %, the stub 0 %, every hostile entry gets its status and a clear
 message, and nothing outside the workspaces changes.
 """
@@ -46,6 +46,7 @@ EXPECTED = {
     "forge_results": ("graded", ""),
     "forge_channel": ("invalid", "forged"),
     "monkeypatch_outcome": ("invalid", "tampering detected"),
+    "patch_grader_code": ("invalid", "grader.checks.expect.__code__ was replaced"),
     "network_call": ("graded", "Network is unreachable"),
     "delete_outside": ("graded", ""),
     "wrong_types": ("graded", "expected a list"),
@@ -133,7 +134,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
     try:
         completed = subprocess.run(
             [sys.executable, "-m", "grader", "batch", str(subs), "--out", str(out), "--practices", "5"]
-            + ["--timeout", "20", "--rss", "1", "--jobs", "2"],
+            + ["--timeout", "20", "--rss", "2", "--jobs", "2"],
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -243,6 +244,6 @@ def test_no_submission_process_survives(batch: Batch) -> None:
 def test_report_lists_what_needs_a_look(batch: Batch) -> None:
     """Tampering, forgery and network attempts are in report.html's "Needs a look" list."""
     html = (batch.out / "report.html").read_text(encoding="utf-8")
-    for name in ("monkeypatch_outcome", "forge_channel", "network_call", "infinite_loop"):
+    for name in ("monkeypatch_outcome", "patch_grader_code", "forge_channel", "network_call", "infinite_loop"):
         assert f">{name}<" in html
     assert "socket.connect" in " ".join(batch.result("network_call")["events"])

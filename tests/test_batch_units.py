@@ -151,21 +151,21 @@ def test_signed_messages_verify_only_with_the_key_and_sequence() -> None:
     assert stream.verify(key, 3, b"short") is None
 
 
-def test_integrity_snapshot_sees_a_patched_grader_function() -> None:
-    """Replacing a grader function's body, a suite constant or a pytest class attribute is a change."""
+def test_integrity_snapshot_sees_replaced_globals_and_class_attributes() -> None:
+    """A replaced suite constant, or an attribute added to a pytest class, is a change; undone, none."""
     import _pytest.reports
     import pluggy
 
-    from grader import checks
+    from grader.suites.practice5 import suite
 
     snapshot = stream.Snapshot(pluggy.PluginManager("probe"))
     assert len(snapshot) > 1000 and snapshot.changes() == []
-    original_code = checks.expect.__code__
+    original = suite.STUDENT_FILE
     try:
-        checks.expect.__code__ = (lambda condition, message: None).__code__
-        assert any("grader.checks.expect" in change for change in snapshot.changes())
+        suite.STUDENT_FILE = "other.py"
+        assert any("grader.suites.practice5.suite.STUDENT_FILE" in change for change in snapshot.changes())
     finally:
-        checks.expect.__code__ = original_code
+        suite.STUDENT_FILE = original
     assert "passed" not in vars(_pytest.reports.TestReport)  # inherited from BaseReport
     try:
         _pytest.reports.TestReport.passed = property(lambda self: True)
@@ -173,6 +173,27 @@ def test_integrity_snapshot_sees_a_patched_grader_function() -> None:
     finally:
         del _pytest.reports.TestReport.passed
     assert snapshot.changes() == []
+
+
+def test_replacing_a_grader_functions_code_is_tampering(tmp_path: Path) -> None:
+    """``f.__code__ = ...`` on a grader function (an audited event) is tampering; on the student's own, not."""
+    import socket
+
+    import pluggy
+
+    from grader import checks
+
+    mine, _theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    plugin = stream.StreamPlugin(mine.detach(), b"k" * 32, tmp_path)
+    plugin._snapshot = stream.Snapshot(pluggy.PluginManager("probe"))
+
+    def own(x: int = 1) -> int:
+        return x
+
+    plugin._audit("object.__setattr__", (own, "__code__", (lambda x=1: 2).__code__))
+    assert plugin._tampering == []
+    plugin._audit("object.__setattr__", (checks.expect, "__code__", (lambda c, m: None).__code__))
+    assert plugin._tampering == ["function grader.checks.expect.__code__ was replaced"]
 
 
 def test_guard_refuses_hidden_reads_outside_writes_and_network(tmp_path: Path) -> None:

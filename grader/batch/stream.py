@@ -221,6 +221,14 @@ def near_process_limit() -> bool:
 # ---------------------------------------------------------------- integrity of the grader in memory
 
 
+_FUNCTION_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__globals__"})
+
+
+def _trusted_name(name: str) -> bool:
+    """Whether a module name is one whose code grading relies on."""
+    return name in TRUSTED_EXACT or name.split(".")[0] in TRUSTED_PREFIXES
+
+
 def _trusted_modules() -> dict[str, types.ModuleType]:
     """The modules grading relies on, as they are now."""
     out = {}
@@ -238,15 +246,16 @@ _MISSING = object()
 
 
 def _function_state(value: Any) -> tuple[Any, ...]:
-    """What a Python function runs: code, defaults and closure cells' contents (compared by identity;
-    never with id(), which raises an audit event per call)."""
+    """The contents of a function's closure cells. Its ``__code__``, ``__defaults__`` and ``__kwdefaults__``
+    are not read here: each read raises an audit event (a million per submission); replacing them raises
+    ``object.__setattr__``, which the worker's audit hook turns into tampering as it happens."""
     cells = []
-    for cell in getattr(value, "__closure__", None) or ():
+    for cell in value.__closure__ or ():
         try:
             cells.append(cell.cell_contents)
         except ValueError:  # empty cell
             cells.append(_MISSING)
-    return (getattr(value, "__code__", None), value.__defaults__, value.__kwdefaults__, *cells)
+    return tuple(cells)
 
 
 def _same(first: tuple[Any, ...], second: tuple[Any, ...]) -> bool:
@@ -276,7 +285,7 @@ class Snapshot:
                 if not isinstance(value, _CALLABLES + _CHECKED_VALUES):
                     continue
                 self._entries.append((namespace, attr, value, f"global {name}.{attr} was replaced"))
-                if isinstance(value, types.FunctionType) and value.__module__ == name:
+                if isinstance(value, types.FunctionType) and value.__module__ == name and value.__closure__:
                     self._functions.append((value, _function_state(value), f"function {name}.{attr} was changed"))
                 elif isinstance(value, type) and value.__module__ == name:
                     members = vars(value)
@@ -287,7 +296,7 @@ class Snapshot:
                             continue
                         label = f"{name}.{attr}.{key}"
                         self._entries.append((members, key, member, f"class attribute {label} was replaced"))
-                        if isinstance(member, types.FunctionType):
+                        if isinstance(member, types.FunctionType) and member.__closure__:
                             self._functions.append((member, _function_state(member), f"method {label} was changed"))
         for hook_name in dir(pluginmanager.hook):
             caller = getattr(pluginmanager.hook, hook_name, None)
@@ -333,6 +342,7 @@ class Snapshot:
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _PATH_EVENTS = ("os.remove", "os.rmdir", "os.rename", "shutil.rmtree", "os.chmod", "os.chown", "os.truncate")
 _PROGRAM_EVENTS = ("os.system", "os.exec", "os.posix_spawn", "os.spawn", "subprocess.Popen")
+_GUARDED_EVENTS = frozenset({"open", "socket.connect", "socket.sendto", *_PATH_EVENTS, *_PROGRAM_EVENTS})
 
 
 class Guard:
@@ -397,6 +407,7 @@ class StreamPlugin:
         self._outcomes: dict[str, Outcome] = {}
         self._events: list[str] = []
         self._sent: set[str] = set()
+        self._tampering: list[str] = []  # seen by the audit hook as it happened
         self._threads_at_start: set[int] = set()
         self._lock = threading.Lock()
 
@@ -426,14 +437,22 @@ class StreamPlugin:
                 if len(self._events) < MAX_EVENTS:
                     self._events.append(f"refused: {problem}")
                 raise PermissionError(problem)
-        if event not in WATCHED_EVENTS or self._snapshot is None or len(self._events) >= MAX_EVENTS:
+        if event not in WATCHED_EVENTS or self._snapshot is None:
             return
         if event in ("object.__setattr__", "object.__delattr__"):
             target = args[0] if args else None
+            attribute = args[1] if len(args) > 1 else "?"
+            if isinstance(target, (types.FunctionType, types.MethodType)) and attribute in _FUNCTION_ATTRIBUTES:
+                function = getattr(target, "__func__", target)
+                if _trusted_name(getattr(function, "__module__", None) or ""):
+                    self._tampering.append(
+                        f"function {function.__module__}.{function.__qualname__}.{attribute} was replaced"
+                    )
+                return
             module = getattr(target, "__module__", "") if isinstance(target, type) else ""
             if str(module).split(".")[0] not in TRUSTED_PREFIXES:
                 return
-            detail = f"{getattr(target, '__qualname__', target)}.{args[1] if len(args) > 1 else '?'}"
+            detail = f"{getattr(target, '__qualname__', target)}.{attribute}"
         elif event in ("os.remove", "os.rmdir", "os.rename", "shutil.rmtree"):
             path = args[0] if args else ""
             if isinstance(path, (str, bytes, os.PathLike)) and _inside(os.fsdecode(path), self._workspace):
@@ -441,7 +460,7 @@ class StreamPlugin:
             detail = _short(path)
         else:
             detail = ", ".join(_short(arg) for arg in args[:3])
-        if self._from_student(sys._getframe(1)):
+        if len(self._events) < MAX_EVENTS and self._from_student(sys._getframe(1)):
             self._events.append(f"{event}({detail})")
 
     def _from_student(self, frame: types.FrameType | None) -> bool:
@@ -461,7 +480,15 @@ class StreamPlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         """Say hello (the parent pins this process's pid) and start auditing."""
         self._pluginmanager = config.pluginmanager
-        sys.addaudithook(self._audit)
+        watched = WATCHED_EVENTS | (_GUARDED_EVENTS if self._guard is not None else frozenset())
+        slow = self._audit
+
+        def hook(event: str, args: tuple[Any, ...]) -> None:
+            # Runs for every audit event of the process (hundreds of thousands): one set lookup.
+            if event in watched:
+                slow(event, args)
+
+        sys.addaudithook(hook)
         self.send("hello", pid=os.getpid(), python=sys.version.split()[0])
 
     @pytest.hookimpl(trylast=True)
@@ -495,7 +522,7 @@ class StreamPlugin:
         """Check integrity, then send one test's outcome (once)."""
         if outcome.nodeid in self._sent:
             return
-        found = self._snapshot.changes() if self._snapshot is not None else []
+        found = [*self._tampering, *(self._snapshot.changes() if self._snapshot is not None else [])]
         if found:
             self.send("tamper", nodeid=outcome.nodeid, changes=found[:10])
             self._exit(EXIT_TAMPER)
