@@ -38,7 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=300.0, help="wall-clock seconds per submission")
     parser.add_argument("--practices", default="", help="comma-separated practice numbers (default: all)")
     parser.add_argument("--regrade", action="store_true", help="grade again even unchanged submissions")
-    parser.add_argument("--memory", type=float, default=8.0, help="address space per process, GiB")
+    parser.add_argument(
+        "--memory",
+        type=float,
+        default=None,
+        help="address space per process, GiB (default 8; none where a GPU is found: CUDA reserves far more "
+        "address space than it uses, so the resident-memory limit --rss is what bounds memory there)",
+    )
     parser.add_argument("--rss", type=float, default=4.0, help="resident memory of a whole submission, GiB")
     parser.add_argument(
         "--threads", type=int, default=1, help="torch/ONNX Runtime threads per submission (part of the result key)"
@@ -147,12 +153,13 @@ def run(args: argparse.Namespace) -> int:
         batch_root.mkdir(mode=0o755)
         os.chmod(batch_root, 0o755)
         private.mkdir(exist_ok=True)
-        limits = Limits(timeout_s=args.timeout, memory_bytes=int(args.memory * 2**30), rss_bytes=int(args.rss * 2**30))
+        fingerprint = hardware.fingerprint()
+        memory = args.memory if args.memory is not None else (0.0 if fingerprint.get("gpu") else 8.0)
+        limits = Limits(timeout_s=args.timeout, memory_bytes=int(memory * 2**30), rss_bytes=int(args.rss * 2**30))
         cache_dir = default_root()
         cache_dir.mkdir(parents=True, exist_ok=True)
         # Workers read the cache through this name: a read-only bind in a sandbox, this link without one.
         (batch_root / "cache-ro").symlink_to(cache_dir)
-        fingerprint = hardware.fingerprint()
         environment = _hash(fingerprint)
         suite_hash = trusted.suite_hash(repo, practices)
 

@@ -74,8 +74,8 @@ def _signal_name(number: int) -> str:
 def _limit_text(kind: str, limits: Limits) -> str:
     """A limit in words."""
     return {
-        "memory": f"the memory limit ({limits.memory_bytes / 2**30:g} GiB of address space, "
-        f"{limits.rss_bytes / 2**30:g} GiB resident)",
+        "memory": f"the memory limit ({limits.rss_bytes / 2**30:g} GiB resident"
+        + (f", {limits.memory_bytes / 2**30:g} GiB of address space per process)" if limits.memory_bytes else ")"),
         "file size": f"the file size limit ({limits.file_bytes / 2**20:g} MiB per file)",
         "processes": f"the process limit ({limits.processes} processes and threads)",
         "disk": f"the disk limit ({limits.disk_bytes / 2**30:g} GiB in the workspace)",

@@ -59,7 +59,7 @@ class Limits:
     """Per-submission limits."""
 
     timeout_s: float = 300.0  # wall clock, enforced by the parent
-    memory_bytes: int = 8 << 30  # RLIMIT_AS of every process (torch + ONNX Runtime reserve ~3.3 GB)
+    memory_bytes: int = 8 << 30  # RLIMIT_AS of every process (torch + ONNX Runtime reserve ~3.3 GB); 0 = none
     rss_bytes: int = 4 << 30  # resident memory of the whole submission, watched by the parent
     file_bytes: int = 512 << 20  # RLIMIT_FSIZE: largest file (resnet50 ONNX is ~100 MB)
     disk_bytes: int = 2 << 30  # the workspace's total size, watched by the parent
@@ -414,14 +414,15 @@ def apply_limits(limits: Limits) -> None:
     """setrlimit for memory, file size, processes, CPU time and core files."""
     cpu = limits.cpu_s or int(limits.timeout_s * 4) + 10
     for name, value in (
-        (resource.RLIMIT_AS, limits.memory_bytes),
+        (resource.RLIMIT_AS, limits.memory_bytes or resource.RLIM_INFINITY),
         (resource.RLIMIT_FSIZE, limits.file_bytes),
         (resource.RLIMIT_NPROC, limits.processes),
         (resource.RLIMIT_CPU, cpu),
         (resource.RLIMIT_CORE, 0),
     ):
         _soft, hard = resource.getrlimit(name)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        if hard != resource.RLIM_INFINITY:
+            value = hard if value == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(name, (value, value))
 
 

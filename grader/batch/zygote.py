@@ -109,7 +109,7 @@ def serve(control: socket.socket) -> None:
 
 def main(argv: list[str]) -> int:
     """Entry point: ``python -m grader.batch.zygote CONTROL_FD PARENT_PID SCRATCH``."""
-    from grader import hardware, offline
+    from grader import offline
     from grader.batch import sandbox
 
     control = socket.socket(fileno=int(argv[0]))
@@ -118,7 +118,8 @@ def main(argv: list[str]) -> int:
     offline.apply(Path(argv[2]))
     started = time.monotonic()
     missing = preload()
-    fingerprint = hardware.fingerprint()  # probes once; every worker inherits the answers
+    # No hardware probe here: probing DLA cores creates a TensorRT builder, i.e. a CUDA context, which a
+    # forked worker cannot use. Workers probe for themselves (cheap where nothing is installed).
     control.send(
         json.dumps(
             {
@@ -126,7 +127,6 @@ def main(argv: list[str]) -> int:
                 "pid": os.getpid(),
                 "import_s": round(time.monotonic() - started, 2),
                 "missing": missing,
-                "fingerprint": fingerprint,
             },
             default=str,
         ).encode()
