@@ -187,6 +187,7 @@ class Runner:
         self.zygote = Zygote(batch_root / "zygote", log)
         self.isolation = self._probe()
         self._free_slots = list(range(self.jobs))
+        self._running: dict[str, Job] = {}
         self._slot_of: dict[str, int] = {}
 
     # -- isolation
@@ -389,6 +390,7 @@ class Runner:
         """Grade every entry of ``todo`` (submission, practices present, expected tests in order)."""
         pending = list(todo)
         running: dict[str, Job] = {}
+        self._running = running
         last_progress = 0.0
         try:
             while pending or running:
@@ -616,6 +618,20 @@ class Runner:
             except (ProcessLookupError, PermissionError):
                 pass
 
+    def _end_orphans(self) -> None:
+        """Kill processes left below the zygote by finished submissions (only without pid namespaces)."""
+        zygote = self.zygote.process.pid
+        table = _process_table()
+        alive = {j.pid_a for j in self._running.values() if j.pid_a}
+        for pid in _descendants(zygote, table):
+            if table[pid][0] == zygote and pid in alive:
+                continue
+            if not alive.intersection(_ancestors(pid, table)) and pid not in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
     def _finish(self, job: Job) -> None:
         """Drain what is left, close descriptors, delete the workspace."""
         self._read_channel(job)
@@ -632,12 +648,22 @@ class Runner:
                 os.close(fd)
             except OSError:
                 pass
+        self._end_orphans()
         job.outcome.duration_s = time.monotonic() - job.started
         slot = self._slot_of.pop(job.submission.id, None)
         if slot is not None:
             self._free_slots.append(slot)
             self._free_slots.sort()
         remove_tree(Path(job.plan.workspace))
+
+
+def _ancestors(pid: int, table: dict[int, tuple[int, int, int]]) -> list[int]:
+    """Parent, grandparent... of a process."""
+    chain = []
+    while pid in table and len(chain) < 64:
+        pid = table[pid][0]
+        chain.append(pid)
+    return chain
 
 
 def _chown_tree(path: Path, uid: int) -> None:

@@ -114,6 +114,9 @@ def main(argv: list[str]) -> int:
 
     control = socket.socket(fileno=int(argv[0]))
     sandbox.die_with_parent(int(argv[1]))
+    # Orphans of a submission (a setsid daemon where no pid namespace could be made) become the zygote's
+    # children, so the parent can still find and end them.
+    sandbox.prctl(sandbox.PR_SET_CHILD_SUBREAPER, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C does
     offline.apply(Path(argv[2]))
     started = time.monotonic()
