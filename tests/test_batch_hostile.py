@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch.sandbox import SLOT_UID_BASE
+from grader.batch.sandbox import SLOT_UID_BASE, SLOT_UID_SPAN
 from grader.cache import default_root
 from grader.selfcheck import REPO
 
@@ -236,7 +236,7 @@ def test_no_submission_process_survives(batch: Batch) -> None:
             except OSError:
                 continue
             uid = int(status.split("\nUid:\t", 1)[1].split("\t", 1)[0])
-            if SLOT_UID_BASE <= uid < SLOT_UID_BASE + 1000:
+            if SLOT_UID_BASE <= uid < SLOT_UID_BASE + SLOT_UID_SPAN:
                 survivors.append(name)
     assert survivors == []
 

@@ -10,6 +10,7 @@ clock, resident memory of the whole process tree, workspace size, output size).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch import stream
-from grader.batch.sandbox import SLOT_UID_BASE, Limits, Plan
+from grader.batch.sandbox import SLOT_UID_BASE, SLOT_UID_SPAN, Limits, Plan
 from grader.batch.submissions import Submission, remove_tree
 from grader.batch.trusted import TestInfo, layout
 
@@ -180,10 +181,12 @@ class Runner:
         self.batch_root = batch_root
         self.cache_dir = cache_dir
         self.limits = limits
-        self.jobs = max(1, jobs)
+        self.jobs = max(1, min(jobs, 255))
         self.threads = threads
         self.extra_hide = hide
         self.selector = selectors.DefaultSelector()
+        batch_number = int(hashlib.sha256(str(batch_root).encode()).hexdigest()[:8], 16) % (SLOT_UID_SPAN // 256)
+        self.uid_base = SLOT_UID_BASE + 256 * batch_number
         self.zygote = Zygote(batch_root / "zygote", log)
         self.isolation = self._probe()
         self._free_slots = list(range(self.jobs))
@@ -226,8 +229,8 @@ class Runner:
         remove_tree(workspace) if workspace.exists() else None
         workspace.mkdir(parents=True)
         if mode == "root":
-            _chown_tree(workspace, SLOT_UID_BASE)
-        plan = self._plan("probe", workspace, [], mode, SLOT_UID_BASE)
+            _chown_tree(workspace, self.uid_base)
+        plan = self._plan("probe", workspace, [], mode, self.uid_base)
         plan.action = "probe"
         plan.probe_paths = {
             "hidden:solutions": str(self.repo / "solutions"),
@@ -423,7 +426,7 @@ class Runner:
         self._slot_of[submission.id] = slot
         workspace = self.workspace(submission)
         mode = self.isolation.mode
-        uid = SLOT_UID_BASE + slot
+        uid = self.uid_base + slot
         if mode == "root":
             _chown_tree(workspace, uid)
         plan = self._plan(submission.id, workspace, practices, mode, uid)

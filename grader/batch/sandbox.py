@@ -50,7 +50,10 @@ SYSTEM_DIRS = frozenset(
     {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "dev", "proc", "sys", "run", "var", "opt", "snap"}
 )
 ALSO_HIDDEN = ("/var/tmp", "/run/user", "/var/lib/sss", "/etc/ssh")
-SLOT_UID_BASE = 2_000_000_000  # root mode: submission slot k runs as uid/gid BASE + k (no such user exists)
+# Root mode: slot k of a batch runs as uid/gid SLOT_UID_BASE + 256 * (batch number) + k, where the batch number
+# comes from the output folder, so two batches at once never share a uid (nor an RLIMIT_NPROC count).
+SLOT_UID_BASE = 2_000_000_000
+SLOT_UID_SPAN = 256 * 4096
 EXIT_SETUP = 90
 
 
