@@ -1,7 +1,7 @@
 """``python -m grader batch SUBMISSIONS --out OUT``: grade a class, resumably.
 
     python -m grader batch SUBMISSIONS --out OUT [--jobs N] [--timeout SECONDS]
-                           [--practices 1,2,...] [--regrade] [--memory GIB] [--threads N]
+                           [--practices 1,2,...] [--regrade] [--memory GIB] [--rss GIB] [--threads N]
 
 SUBMISSIONS holds one folder or .zip per student (the id is its name). OUT receives
 gradebook.csv, report.html, manifest.json and OUT/<id>/{results.json, feedback.md, result.json}.
