@@ -246,4 +246,5 @@ def test_report_lists_what_needs_a_look(batch: Batch) -> None:
     html = (batch.out / "report.html").read_text(encoding="utf-8")
     for name in ("monkeypatch_outcome", "patch_grader_code", "forge_channel", "network_call", "infinite_loop"):
         assert f">{name}<" in html
-    assert "socket.connect" in " ".join(batch.result("network_call")["events"])
+    events = " ".join(batch.result("network_call")["events"])
+    assert "socket.connect" in events or "refused: network access" in events  # sandboxed, or the guard's refusal
