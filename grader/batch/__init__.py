@@ -25,7 +25,8 @@ What the design guarantees (isolation mode ``root`` or ``userns``; the probe che
   ``/tmp``, ``/work``...); the repository, the Python installation and a read-only view of the
   artifact cache are bound back; ``solutions/``, ``tests/``, ``.git``, the suites' source, the
   submissions folder, OUT and other workspaces stay covered. Every mount is read-only except the
-  workspace. As root the student's process runs as a per-slot uid with no capabilities; otherwise
+  workspace. As root the student's process runs as a per-batch, per-slot uid that no user has, with
+  no capabilities; otherwise
   in a nested user namespace that owns none of those mounts, so it cannot undo them. When the
   namespace's init exits, the kernel kills every process the submission started (forks, setsid).
 * Limits: wall clock (parent), CPU time, address space, file size, processes (RLIMIT_NPROC and a
@@ -42,12 +43,14 @@ What the design guarantees (isolation mode ``root`` or ``userns``; the probe che
   test not reported before. Anything else marks the submission ``invalid`` and nothing after counts.
   Files the student writes, stdout/stderr (read only as a capped log) and pytest's own
   ``--grade-report`` are never read as results.
-* Before sending each result the worker compares the identities of every function, class attribute,
-  global and hook implementation of pytest, pluggy, the grader, numpy, builtins, os and sys with a
-  snapshot taken after collection (before any student code): a replaced ``TestReport.passed``, an
-  extra plugin, a patched ``grader.checks.expect`` or tolerance constant, a trace function, ends the
-  run as tampering (``invalid``). Audit hooks (which cannot be removed) record network, process,
-  ctypes and deletion attempts from student frames for the feedback and the report.
+* Before sending each result the worker compares the identities of every global, class attribute
+  (and the set of them), closure and hook implementation of pytest, pluggy, the grader, numpy,
+  builtins, os and sys with a snapshot taken after collection (before any student code); an audit
+  hook (which cannot be removed) sees any ``__code__``/``__defaults__`` replacement of those functions
+  as it happens. A replaced or shadowed ``TestReport.passed``, an extra plugin, a patched
+  ``grader.checks.expect`` or tolerance constant, a trace function: the run ends as tampering
+  (``invalid``), results sent before stay. The same hook records network, process, ctypes and
+  deletion attempts from student frames for the feedback and the report's "Needs a look" list.
 
 Residual risk (said plainly):
 
