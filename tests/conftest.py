@@ -46,3 +46,55 @@ def results_by_submission(grade: FolderGrade) -> dict[str, dict[str, dict]]:
 def repo() -> Path:
     """The repository root."""
     return REPO
+
+
+def grade_variants(
+    root: Path,
+    practice: int,
+    reference: Path,
+    variants: dict[str, list[tuple[str, str]]],
+    stub: Path | None = None,
+) -> dict[str, dict[str, dict]]:
+    """The reference file, the stub (when given) and each variant of the reference, graded in one run.
+
+    A variant is a list of (old, new) mutations applied to the reference's text; every submission
+    is named after its variant ("reference" and "stub" for the untouched files).
+    """
+    text = reference.read_text(encoding="utf-8")
+    make_submission(root, "reference", practice, {reference.name: text})
+    if stub is not None:
+        make_submission(root, "stub", practice, {reference.name: stub.read_text(encoding="utf-8")})
+    for name, mutations in variants.items():
+        mutated = text
+        for old, new in mutations:
+            mutated = mutate(mutated, old, new)
+        make_submission(root, name, practice, {reference.name: mutated})
+    return results_by_submission(grade_outside_repo(root))
+
+
+def failed(tests: dict[str, dict]) -> set[str]:
+    """Names of the graded tests that failed."""
+    return {name for name, test in tests.items() if test.get("status") == "failed"}
+
+
+def assert_loses_exactly(tests: dict[str, dict], expected: set[str], messages: str | dict[str, str]) -> None:
+    """Exactly ``expected`` fail, each scoring 0, no other points lost, and each message names the problem.
+
+    ``messages`` is one phrase every failure must contain, or a phrase per test.
+    """
+    assert failed(tests) == expected
+    phrases = messages if isinstance(messages, dict) else dict.fromkeys(expected, messages)
+    for name in expected:
+        assert tests[name]["score"] == 0
+    for name, phrase in phrases.items():
+        assert phrase in tests[name]["output"], tests[name]["output"]
+    lost = sum(t["max_score"] - t["score"] for t in tests.values())
+    assert lost == sum(tests[name]["max_score"] for name in expected)
+
+
+def assert_stub_earns_nothing(tests: dict[str, dict]) -> None:
+    """Every gradable test fails on the stub, each saying what is not implemented yet."""
+    gradable = {name for name, test in tests.items() if test["max_score"] > 0}
+    assert gradable and failed(tests) == gradable
+    for name in gradable:
+        assert "not implemented yet" in tests[name]["output"], (name, tests[name]["output"])

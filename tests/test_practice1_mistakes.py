@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import grade_outside_repo, make_submission, mutate, results_by_submission
+from tests.conftest import assert_loses_exactly, failed, grade_variants
 
 SOLUTION = Path(__file__).resolve().parent.parent / "solutions" / "practice1" / "export_onnx.py"
 
@@ -106,35 +106,17 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
     """Every mistake graded in one pytest run, next to the untouched solution."""
-    root = tmp_path_factory.mktemp("p1-mistakes")
-    reference = SOLUTION.read_text(encoding="utf-8")
-    make_submission(root, "reference", 1, {"export_onnx.py": reference})
-    for name, (mutations, _, _) in MISTAKES.items():
-        text = reference
-        for old, new in mutations:
-            text = mutate(text, old, new)
-        make_submission(root, name, 1, {"export_onnx.py": text})
-    return results_by_submission(grade_outside_repo(root))
-
-
-def _failed(tests: dict[str, dict]) -> set[str]:
-    """Names of the graded tests that failed."""
-    return {name for name, test in tests.items() if test.get("status") == "failed"}
+    mutations = {name: changes for name, (changes, _, _) in MISTAKES.items()}
+    return grade_variants(tmp_path_factory.mktemp("p1-mistakes"), 1, SOLUTION, mutations)
 
 
 def test_reference_copy_earns_everything(graded: dict[str, dict[str, dict]]) -> None:
     """The untouched solution, graded the same way, loses nothing (the baseline of the comparisons)."""
-    assert _failed(graded["reference"]) == set()
+    assert failed(graded["reference"]) == set()
 
 
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
 def test_mistake_loses_exactly_its_points(graded: dict[str, dict[str, dict]], mistake: str) -> None:
     """A deliberate mistake fails exactly the matching tests, each naming the problem."""
     _, expected_failures, message = MISTAKES[mistake]
-    tests = graded[mistake]
-    assert _failed(tests) == expected_failures
-    for name in expected_failures:
-        assert tests[name]["score"] == 0
-        assert message in tests[name]["output"], tests[name]["output"]
-    lost = sum(t["max_score"] - t["score"] for t in tests.values())
-    assert lost == sum(tests[name]["max_score"] for name in expected_failures)
+    assert_loses_exactly(graded[mistake], expected_failures, message)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import grade_outside_repo, make_submission, mutate, results_by_submission
+from tests.conftest import assert_loses_exactly, failed, grade_variants
 
 SOLUTION = Path(__file__).resolve().parent.parent / "solutions" / "practice2" / "data_loader.py"
 ARRAY_LINE = "    array = np.asarray(rgb, dtype=np.float32) / 255.0  # HWC in [0, 1]\n"
@@ -104,32 +104,17 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], dict[str, str]]] = {
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
     """Every broken loader graded in one pytest run, next to the untouched solution."""
-    root = tmp_path_factory.mktemp("p2-mistakes")
-    reference = SOLUTION.read_text(encoding="utf-8")
-    make_submission(root, "reference", 2, {"data_loader.py": reference})
-    for name, (mutations, _, _) in MISTAKES.items():
-        text = reference
-        for old, new in mutations:
-            text = mutate(text, old, new)
-        make_submission(root, name, 2, {"data_loader.py": text})
-    return results_by_submission(grade_outside_repo(root))
-
-
-def _failed(tests: dict[str, dict]) -> set[str]:
-    """Names of the graded tests that failed."""
-    return {name for name, test in tests.items() if test.get("status") == "failed"}
+    mutations = {name: changes for name, (changes, _, _) in MISTAKES.items()}
+    return grade_variants(tmp_path_factory.mktemp("p2-mistakes"), 2, SOLUTION, mutations)
 
 
 def test_reference_copy_earns_everything(graded: dict[str, dict[str, dict]]) -> None:
     """The untouched solution, graded the same way, loses nothing."""
-    assert _failed(graded["reference"]) == set()
+    assert failed(graded["reference"]) == set()
 
 
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
 def test_mistake_loses_exactly_its_points(graded: dict[str, dict[str, dict]], mistake: str) -> None:
     """A broken loader fails exactly the matching tests, each naming the problem."""
     _, expected_failures, messages = MISTAKES[mistake]
-    tests = graded[mistake]
-    assert _failed(tests) == expected_failures
-    for name, text in messages.items():
-        assert text in tests[name]["output"], tests[name]["output"]
+    assert_loses_exactly(graded[mistake], expected_failures, messages)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import grade_outside_repo, make_submission, mutate, results_by_submission
+from tests.conftest import assert_loses_exactly, assert_stub_earns_nothing, failed, grade_variants
 
 SOLUTION = Path(__file__).resolve().parent.parent / "solutions" / "practice3" / "dla_build.py"
 STUB = Path(__file__).resolve().parent.parent / "assignments" / "practice3" / "dla_build.py"
@@ -172,47 +172,24 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
     """Every mistake graded in one pytest run, next to the untouched solution and the stub."""
-    root = tmp_path_factory.mktemp("p3-mistakes")
-    reference = SOLUTION.read_text(encoding="utf-8")
-    make_submission(root, "reference", 3, {"dla_build.py": reference})
-    make_submission(root, "stub", 3, {"dla_build.py": STUB.read_text(encoding="utf-8")})
-    for name, (mutations, _, _) in MISTAKES.items():
-        text = reference
-        for old, new in mutations:
-            text = mutate(text, old, new)
-        make_submission(root, name, 3, {"dla_build.py": text})
-    return results_by_submission(grade_outside_repo(root))
-
-
-def _failed(tests: dict[str, dict]) -> set[str]:
-    """Names of the graded tests that failed."""
-    return {name for name, test in tests.items() if test.get("status") == "failed"}
+    mutations = {name: changes for name, (changes, _, _) in MISTAKES.items()}
+    return grade_variants(tmp_path_factory.mktemp("p3-mistakes"), 3, SOLUTION, mutations, stub=STUB)
 
 
 def test_reference_copy_earns_everything(graded: dict[str, dict[str, dict]]) -> None:
     """The untouched solution, graded the same way, loses nothing (the baseline of the comparisons)."""
     tests = graded["reference"]
-    assert _failed(tests) == set()
+    assert failed(tests) == set()
     assert sum(t["score"] for t in tests.values()) == sum(t["max_score"] for t in tests.values()) >= 25
 
 
 def test_stub_earns_nothing(graded: dict[str, dict[str, dict]]) -> None:
     """The stub fails every gradable test, each saying what is not implemented yet."""
-    tests = graded["stub"]
-    gradable = {name for name, test in tests.items() if test["max_score"] > 0}
-    assert gradable and _failed(tests) == gradable
-    for name in gradable:
-        assert "not implemented yet" in tests[name]["output"], (name, tests[name]["output"])
+    assert_stub_earns_nothing(graded["stub"])
 
 
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
 def test_mistake_loses_exactly_its_points(graded: dict[str, dict[str, dict]], mistake: str) -> None:
     """A deliberate mistake fails exactly the matching tests, each naming the problem."""
     _, expected_failures, message = MISTAKES[mistake]
-    tests = graded[mistake]
-    assert _failed(tests) == expected_failures
-    for name in expected_failures:
-        assert tests[name]["score"] == 0
-        assert message in tests[name]["output"], tests[name]["output"]
-    lost = sum(t["max_score"] - t["score"] for t in tests.values())
-    assert lost == sum(tests[name]["max_score"] for name in expected_failures)
+    assert_loses_exactly(graded[mistake], expected_failures, message)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.suites.practice5.suite import REAL_EXPORTS, REAL_LOGS
-from tests.conftest import grade_outside_repo, make_submission, mutate, results_by_submission
+from tests.conftest import assert_loses_exactly, assert_stub_earns_nothing, failed, grade_variants
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTION = REPO / "solutions" / "practice5" / "profile_parser.py"
@@ -137,48 +137,24 @@ def _expected(failing: set[str]) -> set[str]:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
     """The stub, the untouched solution and every mistake, graded in one pytest run."""
-    root = tmp_path_factory.mktemp("p5-mistakes")
-    reference = SOLUTION.read_text(encoding="utf-8")
-    make_submission(root, "reference", 5, {"profile_parser.py": reference})
-    make_submission(root, "stub", 5, {"profile_parser.py": STUB.read_text(encoding="utf-8")})
-    for name, (mutations, _, _) in MISTAKES.items():
-        text = reference
-        for old, new in mutations:
-            text = mutate(text, old, new)
-        make_submission(root, name, 5, {"profile_parser.py": text})
-    return results_by_submission(grade_outside_repo(root))
-
-
-def _failed(tests: dict[str, dict]) -> set[str]:
-    """Names of the graded tests that failed."""
-    return {name for name, test in tests.items() if test.get("status") == "failed"}
+    mutations = {name: changes for name, (changes, _, _) in MISTAKES.items()}
+    return grade_variants(tmp_path_factory.mktemp("p5-mistakes"), 5, SOLUTION, mutations, stub=STUB)
 
 
 def test_reference_copy_earns_everything(graded: dict[str, dict[str, dict]]) -> None:
     """The untouched solution loses nothing (the baseline of the comparisons)."""
-    assert _failed(graded["reference"]) == set()
+    assert failed(graded["reference"]) == set()
     assert set(graded["reference"]) >= GPU_TESTS  # GPU tests exist (skipped here)
 
 
 def test_stub_earns_nothing(graded: dict[str, dict[str, dict]]) -> None:
     """Every gradable test fails on the stub, saying what is not implemented yet."""
-    tests = graded["stub"]
-    gradable = {name for name, test in tests.items() if test["max_score"] > 0}
-    assert gradable and _failed(tests) == gradable
-    assert sum(test["score"] for test in tests.values()) == 0
-    for name in gradable:
-        assert "not implemented yet" in tests[name]["output"], (name, tests[name]["output"])
+    assert_stub_earns_nothing(graded["stub"])
+    assert sum(test["score"] for test in graded["stub"].values()) == 0
 
 
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
 def test_mistake_loses_exactly_its_points(graded: dict[str, dict[str, dict]], mistake: str) -> None:
     """A deliberate mistake fails exactly the matching tests, each naming the problem."""
     _, failing, message = MISTAKES[mistake]
-    expected = _expected(failing)
-    tests = graded[mistake]
-    assert _failed(tests) == expected
-    for name in expected:
-        assert tests[name]["score"] == 0
-        assert message in tests[name]["output"], tests[name]["output"]
-    lost = sum(t["max_score"] - t["score"] for t in tests.values())
-    assert lost == sum(tests[name]["max_score"] for name in expected)
+    assert_loses_exactly(graded[mistake], _expected(failing), message)
