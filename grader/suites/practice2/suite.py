@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -207,14 +208,15 @@ def second_run(loader: Attempt[ModuleType], course_run: Attempt[Run]) -> Attempt
     return attempt(lambda: _load_data(loader.result(), datasets.CALIB_DIR, NUM_IMAGES))
 
 
-def _trap_kinds(path: Path) -> set[str]:
-    """Which trap kinds an image is (mode and geometry that naive loaders break on)."""
+@cache
+def _trap_kinds(path: Path) -> frozenset[str]:
+    """Which trap kinds an image is (mode and geometry that naive loaders break on); read once per file."""
     with Image.open(path) as image:
         width, height = image.size
         kinds = {"grayscale": image.mode == "L", "RGBA": image.mode == "RGBA", "palette": image.mode == "P"}
     kinds["non-square"] = width != height
     kinds["large"] = max(width, height) >= 1000
-    return {kind for kind, present in kinds.items() if present}
+    return frozenset(kind for kind, present in kinds.items() if present)
 
 
 @pytest.fixture(scope="module")
