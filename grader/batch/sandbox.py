@@ -402,6 +402,8 @@ def _student(plan: Plan, channel: int, key_fd: int, out_fd: int, parent: int) ->
         tempfile.tempdir = None  # the zygote's cached choice (/tmp) is read-only here: use TMPDIR
         sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
         sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+        if plan.action != "probe":
+            _prefork_polygraphy(plan, close_fds=(channel, key_fd))
         key = os.read(key_fd, 64)
         os.close(key_fd)
     except OSError as error:
@@ -411,6 +413,18 @@ def _student(plan: Plan, channel: int, key_fd: int, out_fd: int, parent: int) ->
         _probe_body(plan, channel)
     code = _run_pytest(plan, channel, key)
     os._exit(code)
+
+
+def _prefork_polygraphy(plan: Plan, close_fds: tuple[int, ...]) -> None:
+    """Fork the helper that runs Practice 2's ``polygraphy run`` (see ``grader.batch.prefork``): now, while
+    this process has run no torch op and no student code, under the same limits and user."""
+    if "polygraphy.tools" not in sys.modules:  # not preloaded: a new program costs the same
+        return
+    from grader.backends import polygraphy_cli
+    from grader.batch.prefork import PreforkedRun
+
+    _set_threads(plan.threads)  # as a new program would start: OMP_NUM_THREADS read at torch's start
+    polygraphy_cli.PREFORKED = PreforkedRun(polygraphy_cli.main_in_this_process, close_fds)
 
 
 def apply_limits(limits: Limits) -> None:

@@ -33,6 +33,9 @@ PRELOAD = (
     "timm",
     "matplotlib",
     "matplotlib.pyplot",
+    "polygraphy.tools",  # Practice 2's `polygraphy run` runs in a helper forked from the worker
+    "polygraphy.backend.onnxrt",
+    "polygraphy.comparator",
     "pytest",
     "grader.plugin.hooks",
     "grader.batch.stream",
