@@ -15,6 +15,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,6 +93,14 @@ class ArtifactCache:
         path = self.get_or_build(kind, parts, save, suffix=".npz")
         with np.load(path) as data:
             return {name: data[name] for name in data.files}
+
+    def json(self, kind: str, parts: Mapping[str, object], build: Callable[[], object]) -> Any:
+        """A JSON-able value computed once per key (stored as ``.json``)."""
+
+        def save(tmp: Path) -> None:
+            tmp.write_text(json.dumps(build()), encoding="utf-8")
+
+        return json.loads(self.get_or_build(kind, parts, save, suffix=".json").read_text(encoding="utf-8"))
 
 
 def _move_into_place(tmp: Path, final: Path) -> None:

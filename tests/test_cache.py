@@ -56,6 +56,14 @@ def test_arrays_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(arrays["x"], again["x"])
 
 
+def test_json_round_trip(tmp_path: Path) -> None:
+    """A JSON value is built once per key and comes back equal."""
+    cache = ArtifactCache(tmp_path)
+    value = cache.json("placement", {"rules": "a"}, lambda: {"nodes": [["conv", "Conv"]], "n": 1})
+    assert cache.json("placement", {"rules": "a"}, lambda: pytest.fail("rebuilt")) == value
+    assert cache.json("placement", {"rules": "b"}, lambda: {"n": 2}) == {"n": 2}
+
+
 def test_sha256_file(tmp_path: Path) -> None:
     """File hashes follow content."""
     (tmp_path / "a").write_bytes(b"abc")

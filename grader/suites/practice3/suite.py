@@ -19,7 +19,7 @@ import functools
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 
 from grader import models, student
+from grader.cache import ArtifactCache, hash_key
 from grader.checks import Attempt, attempt, expect, fail
 from grader.dla import orin_log, recording, rules
 from grader.practices import PRACTICES
@@ -247,11 +248,14 @@ class Got:
     reason: Any
 
 
-def _placements(module: Attempt[ModuleType], path: Path, what: str, precision: str | None = None) -> list[Got]:
-    """Call dla_placement(path) and read the result as Placements (or fail saying what is wrong)."""
-    func = _function(module, "dla_placement")
-    kwargs = {"precision": precision} if precision is not None else {}
-    result = student.call(func, path, **kwargs)
+def _placements(
+    module: Attempt[ModuleType], path: Path, what: str, precision: str | None = None, returned: object = None
+) -> list[Got]:
+    """Call dla_placement(path) (or take what it ``returned``) and read the result as Placements."""
+    if returned is None:
+        kwargs = {"precision": precision} if precision is not None else {}
+        returned = student.call(_function(module, "dla_placement"), path, **kwargs)
+    result = returned
     call = f"dla_placement({path.name}{', precision=' + repr(precision) if precision else ''})"
     expect(
         isinstance(result, (list, tuple)),
@@ -412,12 +416,29 @@ class RealGraph:
 
 @functools.cache
 def _reference(name: str) -> tuple[Path, list[tuple[str, str]], list[rules.Predicted]]:
-    """A reference export (cached file), its nodes and the grader's own placement (once per process)."""
+    """A reference export (cached file), its nodes and the grader's own placement (cached per machine)."""
+    source = models.export_onnx(name)
+    # The export's file name is its recipe's hash; the rules' source decides the placement.
+    parts = {"export": source.name, "rules": _rules_source_hash()}
+    found = ArtifactCache().json("dla-placement", parts, lambda: _predict(source))
+    nodes = [(node, op_type) for node, op_type in found["nodes"]]
+    return source, nodes, [rules.Predicted(**item) for item in found["expected"]]
+
+
+def _predict(source: Path) -> dict[str, list[Any]]:
+    """Nodes and the grader's placement of one ONNX file, as JSON."""
     import onnx
 
-    source = models.export_onnx(name)
     model = onnx.load(str(source), load_external_data=False)
-    return source, [(node.name, node.op_type) for node in model.graph.node], rules.predict_model(model)
+    expected = [asdict(item) for item in rules.predict_model(model)]
+    return {"nodes": [[node.name, node.op_type] for node in model.graph.node], "expected": expected}
+
+
+@functools.cache
+def _rules_source_hash() -> str:
+    """Hash of the placement rules' source files (a changed rule invalidates the cached placements)."""
+    folder = Path(rules.__file__).parent
+    return hash_key({path.name: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.py"))})
 
 
 @pytest.fixture(scope="module")
@@ -484,7 +505,7 @@ def test_placement_one_per_node(dla_build: Attempt[ModuleType], real_graphs: Cal
         f"dla_placement({graph.path.name}) must return a list of Placement (the dataclass in the stub), got "
         f"{type(raw).__name__}" + (f" of {type(raw[0]).__name__}" if isinstance(raw, list) and raw else "") + ".",
     )
-    got = _placements(dla_build, graph.path, graph.name)
+    got = _placements(dla_build, graph.path, graph.name, returned=raw)
     _check_order(got, graph.nodes, f"dla_placement({graph.path.name})")
     for item in got:
         expect(isinstance(item.reason, str), f"{item.node}: reason is {type(item.reason).__name__}, use a str.")
