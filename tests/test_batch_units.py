@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import stat
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -332,3 +334,14 @@ def test_progress_line_has_an_eta() -> None:
     progress.done = 5
     line = progress.line([("ivy", 3.0)])
     assert "5/10" in line and "ETA" in line and "ivy 3s" in line
+
+
+def test_memory_of_a_process_that_just_exited_is_zero() -> None:
+    """A process gone between reading the process table and its smaps counts nothing, not its old RSS
+    (forked children ending together once read as several GiB and killed a submission for memory)."""
+    from grader.batch import runner
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # reaped: /proc/<pid> is gone
+    assert runner._private_bytes(child.pid, resident_pages=100_000) == 0
+    assert 0 < runner._private_bytes(os.getpid(), resident_pages=1) < 4 * 2**30

@@ -302,6 +302,9 @@ class Runner:
         ):
             env[name] = os.environ.get(name, "1" if "OFFLINE" in name else "0")
         env["MPLBACKEND"] = "Agg"
+        # The grader's plugin by name and no other: the same plugins as the trusted run, whatever else is
+        # installed, and no scan of every package's entry points per submission.
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         keep = [[str(workspace), str(workspace), "rw"], [str(self.cache_dir), str(self.batch_root / "cache-ro"), "ro"]]
         for path in self._needed_paths():
             keep.append([path, path, "ro"])
@@ -318,6 +321,8 @@ class Runner:
             str(workspace),
             "-q",
             "-s",
+            "-p",
+            "grader.plugin.hooks",
             "-p",
             "no:cacheprovider",
         ]
@@ -716,6 +721,8 @@ def _private_bytes(pid: int, resident_pages: int) -> int:
                 if line.startswith((b"Private_Clean:", b"Private_Dirty:", b"Swap:")):
                     total += int(line.split()[1]) * 1024
             return total
+    except (FileNotFoundError, ProcessLookupError):
+        return 0  # it exited since the process table was read: it holds nothing now (not its old RSS)
     except (OSError, ValueError):
         return resident_pages * PAGE
 

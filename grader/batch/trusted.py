@@ -136,6 +136,8 @@ def build(repo: Path, practices: list[int], scratch: Path, suite: str) -> Truste
         "--rootdir",
         str(workspace),
         "-p",
+        "grader.plugin.hooks",
+        "-p",
         "grader.batch.stream",
         "-q",
         "-p",
@@ -143,7 +145,12 @@ def build(repo: Path, practices: list[int], scratch: Path, suite: str) -> Truste
     ]
     if not have_solutions:
         command.append("--collect-only")
-    env = {**os.environ, "TRTLAB_BATCH_REPORT": str(report), "PYTHONHASHSEED": "0"}
+    env = {
+        **os.environ,
+        "TRTLAB_BATCH_REPORT": str(report),
+        "PYTHONHASHSEED": "0",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
     completed = subprocess.run(
         command, cwd=workspace, env=env, capture_output=True, text=True, check=False, preexec_fn=_die_with_parent
     )
