@@ -5,7 +5,10 @@
 
 Each submission is a copy of the reference solution (``--mix solution``: every test runs to the end,
 the slowest realistic case), of the stubs, or a class-like mix (``class``: 60 % solutions, 20 %
-stubs, 20 % Practice-5-only), every copy with a unique comment so no two share a content hash. The
+stubs, 20 % Practice-5-only), every copy with a unique comment so no two share a content hash. With
+``new-data`` each solution's Practice 2 loader scales its pixels by 1 - 1e-6 * k: correct, but no two
+submissions calibrate on the same bytes, so none reuses another's INT8 quantization (the worst case
+for Practice 2; the others hit the cache keyed by the calibration data's hash). The
 batch's fixed costs (the zygote's imports, the workers' start, the trusted reference run) are timed
 apart from grading and included, once, in the projection to 100 submissions. Each submission's time
 is split by what its tests do (from the tests' own durations; the rest is sandbox and pytest
@@ -34,6 +37,7 @@ sys.path.insert(0, str(REPO))
 from grader.practices import PRACTICES  # noqa: E402
 
 TARGET_MINUTES_FOR_100 = 10.0
+ARRAY_LINE = "    array = np.asarray(rgb, dtype=np.float32) / 255.0  # HWC in [0, 1]\n"
 TARGET_REGRADE_S = 1.0
 
 # Runs the batch in a child and prints "<seconds> <largest process's peak RSS KiB> <exit code>".
@@ -56,11 +60,16 @@ def make_class(root: Path, count: int, mix: str, practices: list[int]) -> Path:
         for number in practices:
             if kind == "p5only" and number != 5:
                 continue
-            tree = "assignments" if kind == "stub" else "solutions"
+            tree = "assignments" if kind == "stub" else "solutions"  # new-data: solutions too
             source = REPO / tree / f"practice{number}" / PRACTICES[number].student_file
             target = subs / f"student{index:03d}" / f"practice{number}" / source.name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(source.read_text(encoding="utf-8") + f"\n# submission {index}\n", encoding="utf-8")
+            text = source.read_text(encoding="utf-8")
+            if mix == "new-data" and number == 2:  # a loader whose batches no other submission yields
+                text = text.replace(
+                    ARRAY_LINE, ARRAY_LINE + f"    array = array * np.float32(1 - 1e-6 * {index + 1})\n"
+                )
+            target.write_text(text + f"\n# submission {index}\n", encoding="utf-8")
     return subs
 
 
@@ -143,7 +152,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--jobs", default="1,2")
-    parser.add_argument("--mix", choices=("solution", "stub", "class"), default="solution")
+    parser.add_argument("--mix", choices=("solution", "stub", "class", "new-data"), default="solution")
     parser.add_argument("--practices", default="")
     parser.add_argument("--json", type=Path, help="write the measurements here")
     parser.add_argument("--compare", type=Path, help="an earlier --json file to compare with")

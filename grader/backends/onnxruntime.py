@@ -66,14 +66,25 @@ class CalibrationError(RuntimeError):
     """Static quantization could not consume the calibration data."""
 
 
+def prepare_for_quantization(fp32_path: str | os.PathLike[str], prepared_path: str | os.PathLike[str]) -> None:
+    """ORT's recommended pre-processing before static quantization (shape inference, graph optimization)."""
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    quant_pre_process(str(fp32_path), str(prepared_path))
+
+
 def quantize_int8(
-    fp32_path: str | os.PathLike[str], batches: list[dict[str, np.ndarray]], int8_path: str | os.PathLike[str]
+    fp32_path: str | os.PathLike[str],
+    batches: list[dict[str, np.ndarray]],
+    int8_path: str | os.PathLike[str],
+    prepared: str | os.PathLike[str] | None = None,
 ) -> None:
     """Real INT8 on the CPU: ORT static quantization, QDQ, per-channel, MinMax calibration.
 
     The result is a Q/DQ ONNX, the form TensorRT 11 requires for INT8. MinMax is used because
     Entropy and Percentile took 4x longer here and separated good and bad calibration data no
-    better (benchmarks/int8_thresholds.md).
+    better (benchmarks/int8_thresholds.md). ``prepared``: ``fp32_path`` already through
+    ``prepare_for_quantization`` (it does not depend on the data: a caller may cache it).
     """
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -82,7 +93,6 @@ def quantize_int8(
         QuantType,
         quantize_static,
     )
-    from onnxruntime.quantization.shape_inference import quant_pre_process
 
     class Reader(CalibrationDataReader):
         """Feeds the calibration batches once."""
@@ -94,11 +104,12 @@ def quantize_int8(
             return next(self.items, None)
 
     int8_path = Path(int8_path)
-    prepared = int8_path.with_name(int8_path.stem + ".pre.onnx")
-    quant_pre_process(str(fp32_path), str(prepared))
+    scratch = int8_path.with_name(int8_path.stem + ".pre.onnx")
+    if prepared is None:
+        prepare_for_quantization(fp32_path, scratch)
     try:
         quantize_static(
-            str(prepared),
+            str(prepared or scratch),
             str(int8_path),
             Reader(),
             quant_format=QuantFormat.QDQ,
@@ -110,7 +121,7 @@ def quantize_int8(
     except Exception as error:  # ORT raises ValueError, InvalidArgument, Fail ...
         raise CalibrationError(f"{type(error).__name__}: {error}") from error
     finally:
-        prepared.unlink(missing_ok=True)
+        scratch.unlink(missing_ok=True)
 
 
 def logits(path: str | os.PathLike[str], images: np.ndarray) -> np.ndarray:
