@@ -4,7 +4,8 @@ Modules: ``cli`` (the command), ``submissions`` (finding files in folders and zi
 pristine suites' tests and points, from a run without student code), ``runner`` (workspaces, the
 zygote, the event loop), ``zygote`` (the warm forking server), ``sandbox`` (namespaces, mounts,
 limits), ``stream`` (the worker's pytest plugin), ``results`` (scores, feedback, Gradescope JSON),
-``outputs`` (gradebook, report, manifest), ``progress``, ``release`` (the student bundle).
+``outputs`` (gradebook, report, manifest), ``progress``, ``release`` (the student bundle), ``prefork``
+(the helper a worker forks at its start to run Practice 2's ``polygraphy run`` without re-importing).
 
 Threat model
 ============
@@ -67,6 +68,9 @@ Residual risk (said plainly):
   refuses, from Python, reading hidden folders, writing or deleting outside the workspace, network
   connections and starting programs; native code and child programs bypass it. The manifest, every
   feedback file and the command's output say so.
+* The ``polygraphy run`` helper (``prefork``) is forked from the worker after the uid change and the
+  limits, before the key is read, and closes the result socket and the key pipe: the student's loader
+  that it runs holds no more than a new ``polygraphy`` program did.
 * Timing side channels, CPU contention between concurrent submissions, and denial of service within
   the limits (a submission that uses its whole time limit) are not addressed beyond the limits.
 """
