@@ -211,6 +211,10 @@ def main() -> int:
             "One new calibration set, one thread (s): "
             + ", ".join(f"{k} {v}" for k, v in extra["int8_split_s"].items())
         )
+        print(
+            "Floor: each new calibration set needs its own real quantization on the 100 images the practice "
+            "requires; fewer images or coarser quantization would weaken the check (README, How fast)."
+        )
     if args.json:
         args.json.write_text(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "runs": rows, **extra}, indent=1))
     return 0 if ok else 1
