@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,12 @@ def make_submission(root: Path, name: str, practice: int, files: dict[str, str])
     for filename, text in files.items():
         (folder / filename).write_text(text, encoding="utf-8")
     return folder
+
+
+def run_batch(subs: Path, out: Path, *options: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """``python -m grader batch SUBS --out OUT OPTIONS`` from the repository, output captured."""
+    command = [sys.executable, "-m", "grader", "batch", str(subs), "--out", str(out), *options]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def grade_outside_repo(root: Path, *extra_args: str) -> FolderGrade:

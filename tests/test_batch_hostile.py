@@ -23,6 +23,7 @@ import pytest
 from grader.batch.sandbox import SLOT_UID_BASE, SLOT_UID_SPAN
 from grader.cache import default_root
 from grader.selfcheck import REPO
+from tests.conftest import run_batch
 
 CORPUS = Path(__file__).parent / "hostile"
 STUDENT_FILE = "profile_parser.py"
@@ -132,15 +133,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
     cache_before = _cache_listing()
     out = root / "out"
     try:
-        completed = subprocess.run(
-            [sys.executable, "-m", "grader", "batch", str(subs), "--out", str(out), "--practices", "5"]
-            + ["--timeout", "20", "--rss", "2", "--jobs", "2"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
+        completed = run_batch(subs, out, "--practices", "5", "--timeout", "20", "--rss", "2", "--jobs", "2")
         yield Batch(out, subs, completed, before, [p for p in sentinels if p.exists()], cache_before)
     finally:
         sentinels[1].unlink(missing_ok=True)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 
 from grader.practices import PRACTICES
 from grader.selfcheck import REPO
+from tests.conftest import run_batch
 
 
 def _practices() -> list[int]:
@@ -55,14 +54,7 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for name, path in _files("assignments").items():
             archive.write(path, name)
     out = root / "out"
-    completed = subprocess.run(
-        [sys.executable, "-m", "grader", "batch", str(subs), "--out", str(out), "--jobs", "2"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
+    completed = run_batch(subs, out, "--jobs", "2", timeout=1200)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return out
 

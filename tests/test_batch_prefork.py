@@ -15,6 +15,7 @@ import pytest
 
 from grader.batch.prefork import PreforkedRun
 from grader.selfcheck import REPO
+from tests.conftest import run_batch
 
 
 def _entry(args: list[str]) -> int:
@@ -92,14 +93,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
         folder.mkdir(parents=True)
         (folder / "data_loader.py").write_text(text, encoding="utf-8")
     out = root / "out"
-    completed = subprocess.run(
-        [sys.executable, "-m", "grader", "batch", str(root / "subs"), "--out", str(out), "--practices", "2"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    completed = run_batch(root / "subs", out, "--practices", "2", timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
     shutil.rmtree(root / "subs")
     return out
