@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +14,24 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from grader import models
+from grader import hardware, models, student
+from grader.backends import tensorrt as trt_backend
+from grader.batch import release
+from grader.checks import Attempt
 from grader.dla import orin_log, recording, rules
 from grader.selfcheck import REPO
-from grader.suites.practice3 import graphs
+from grader.suites.practice3 import graphs, hidden_graphs, suite
 
 ORIN_LOG = REPO.parent / "shared" / "reference" / "trtexec-logs" / "orin_agx_trt10.3_dla_placement_verbose_excerpt.log"
+
+# The Practice 3 suite's hidden tests (parametrized ones by their function name).
+HIDDEN_P3 = {
+    "test_configure_dla_negative_core",
+    "test_rule_table_row",
+    "test_placement_rejects_unknown_precision",
+    "test_dla_report_empty",
+    "test_build_dla_engine_rejects_bad_input",
+}
 
 RULE_GRAPHS = {
     "conv_kernel": (graphs.conv_kernel, {"conv.kernel"}),
@@ -328,3 +344,131 @@ def test_tensorrt_dla_backend_imports_without_tensorrt() -> None:
     """The GPU-tier helpers import anywhere; TensorRT is only imported inside their functions."""
     backend, trtexec = (importlib.import_module(f"grader.backends.{name}") for name in ("tensorrt", "trtexec"))
     assert callable(backend.run_engine) and callable(trtexec.trtexec_dla_build)
+
+
+# ---------------------------------------------------------------- the hidden tests' graphs
+
+
+@pytest.mark.parametrize("name", sorted(hidden_graphs.GRAPHS))
+def test_hidden_rule_graph_breaks_exactly_one_rule(name: str, tmp_path: Path) -> None:
+    """Each hidden one-rule graph is valid ONNX and the grader's predictor agrees with its construction."""
+    case = hidden_graphs.GRAPHS[name]()
+    path = case.save(tmp_path)
+    onnx.checker.check_model(str(path), full_check=True)
+    predicted = rules.predict(path, case.precision)
+    assert [(p.node, p.device) for p in predicted] == [(n, e.device) for n, e in case.expected.items()]
+    assert len({p.rule for p in predicted if p.device == "GPU"}) == 1
+    assert {"DLA", "GPU"} <= {p.device for p in predicted}  # a legal node beside the one at fault
+    for p in predicted:
+        for group in case.expected[p.node].keywords:
+            assert any(word.lower() in p.reason.lower() for word in group), (p.reason, group)
+
+
+def test_hidden_rule_test_lists_every_hidden_graph() -> None:
+    """The suite's hidden rule test is parametrized by exactly the hidden graphs, and breaks rules no visible test does."""
+    marks = [m for m in suite.test_rule_table_row.pytestmark if m.name == "parametrize"]
+    assert list(marks[0].args[1]) == list(hidden_graphs.GRAPHS)
+    visible = {p.rule for build, _ in RULE_GRAPHS.values() for p in rules.predict_model(build().model)}
+    hidden = {p.rule for build in hidden_graphs.GRAPHS.values() for p in rules.predict_model(build().model)}
+    assert not (hidden - {""}) & visible
+
+
+def test_release_cuts_the_hidden_tests_and_the_rest_still_imports(tmp_path: Path) -> None:
+    """strip_hidden removes every hidden Practice 3 test and empties hidden_graphs; the visible suite imports and lists."""
+    shutil.copytree(REPO / "grader", tmp_path / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    removed = release.strip_hidden(tmp_path / "grader" / "suites")
+    cut = {line.split("::")[-1].split(" ")[0] for line in removed if "practice3" in line and "::" in line}
+    assert cut == HIDDEN_P3
+    assert any("practice3/hidden_graphs.py (whole module" in line for line in removed)
+    text = (tmp_path / "grader" / "suites" / "practice3" / "suite.py").read_text(encoding="utf-8")
+    assert "hidden" not in text.replace("# the empty list: a hidden test", "")
+    names = subprocess.run(
+        [sys.executable, "-c", "import grader.suites.practice3 as m; print(' '.join(sorted(dir(m))))"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    tests = {name for name in names if name.startswith("test_")}
+    assert tests and not tests & HIDDEN_P3
+    assert {"test_configure_dla_missing_core", "test_rule_conv_kernel", "test_dla_report_counts"} <= tests
+
+
+# ---------------------------------------------------------------- `import tensorrt` in configure_dla (the course text)
+
+COURSE_TEXT = """
+SEEN = []
+
+
+def configure_dla(builder, config, *, dla_core=0, allow_gpu_fallback=True):
+    import tensorrt as trt
+
+    SEEN.append(trt)
+    if dla_core < 0 or (builder.num_DLA_cores and dla_core >= builder.num_DLA_cores):
+        raise ValueError(f"DLA core {dla_core} does not exist")
+    config.set_flag(trt.BuilderFlag.FP16)
+    if allow_gpu_fallback:
+        config.set_flag(trt.BuilderFlag.GPU_FALLBACK)
+    if builder.num_DLA_cores == 0:
+        return "GPU"
+    config.default_device_type = trt.DeviceType.DLA
+    config.DLA_core = dla_core
+    return "DLA"
+"""
+
+
+def _tensorrt_missing() -> None:
+    """Skip where a real TensorRT exists: there the stand-in never replaces `import tensorrt`."""
+    if hardware.capability("tensorrt").available:
+        pytest.skip("TensorRT is installed here: `import tensorrt` stays the real module")
+
+
+def test_course_text_import_gets_the_standin_only_during_the_call(tmp_path: Path) -> None:
+    """`import tensorrt as trt` inside configure_dla meets the stand-in; afterwards TensorRT is 'not installed' again."""
+    _tensorrt_missing()
+    path = tmp_path / "dla_build.py"
+    path.write_text(COURSE_TEXT, encoding="utf-8")
+    module = student.load(path)
+    run = suite._configure(Attempt(value=module), 2, dla_core=1)
+    assert (run.returned, run.config.device_name(), run.config.core()) == ("DLA", "DLA", 1)
+    assert run.config.flag_names() == {"FP16", "GPU_FALLBACK"}
+    assert isinstance(module.SEEN[0], recording.RecordingTensorRT)
+    rejected = suite._reject(Attempt(value=module), 0, -1)
+    assert rejected.error is not None and not rejected.config.calls
+    # Nothing of the stand-in is left where the grader (or anyone) looks for TensorRT.
+    assert "tensorrt" not in sys.modules and importlib.util.find_spec("tensorrt") is None
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("tensorrt")
+    trt_backend.probe_tensorrt.cache_clear()
+    hardware.capability.cache_clear()
+    probe = trt_backend.probe_tensorrt()
+    assert not probe.available and "not installed" in probe.reason
+    assert not hardware.capability("tensorrt").available
+    assert "not installed" in str(hardware.fingerprint()["tensorrt_missing_reason"])
+
+
+def test_standin_entry_is_restored_however_the_call_ends() -> None:
+    """A failing call, or code that swaps the entry itself, still leaves sys.modules as it was."""
+    _tensorrt_missing()
+    standin = recording.RecordingTensorRT()
+    with pytest.raises(RuntimeError), recording.standing_in_for_tensorrt(standin, installed=False):
+        assert importlib.import_module("tensorrt") is standin
+        sys.modules["tensorrt.extra"] = standin  # type: ignore[assignment]
+        sys.modules["tensorrt"] = object()  # type: ignore[assignment]
+        raise RuntimeError("the student's code failed")
+    assert not [name for name in sys.modules if name.split(".")[0] == "tensorrt"]
+    marker = object()
+    sys.modules["tensorrt"] = marker  # type: ignore[assignment] - a broken install imported earlier
+    try:
+        with recording.standing_in_for_tensorrt(standin, installed=False):
+            assert sys.modules["tensorrt"] is standin
+        assert sys.modules["tensorrt"] is marker
+    finally:
+        del sys.modules["tensorrt"]
+
+
+def test_real_tensorrt_is_never_shadowed() -> None:
+    """Where TensorRT is installed, the block leaves `import tensorrt` alone."""
+    before = sys.modules.get("tensorrt")
+    with recording.standing_in_for_tensorrt(recording.RecordingTensorRT(), installed=True):
+        assert sys.modules.get("tensorrt") is before

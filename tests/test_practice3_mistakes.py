@@ -16,8 +16,15 @@ REAL_GRAPHS = {
     "test_lab_classifier_placement",
 }
 
+# The reference's core check, moved by one mistake below.
+_CORE_CHECK = (
+    "    if dla_core < 0 or (cores > 0 and dla_core >= cores):\n"
+    '        valid = f"0..{cores - 1}" if cores else "none"\n'
+    '        raise ValueError(f"DLA core {dla_core} does not exist: this board has {cores} DLA cores (valid: {valid})")\n'
+)
+
 # name: (mutations on the reference solution, tests that must fail, text their message must contain)
-MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
+MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]] = {
     "no_gpu_fallback": (
         [("        config.set_flag(t.BuilderFlag.GPU_FALLBACK)\n", "        pass\n")],
         {"test_configure_dla_gpu_fallback"},
@@ -53,26 +60,11 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
         {"test_configure_dla_on_dla_board"},
         "config.DLA_core = -1",
     ),
-    "imports_tensorrt_itself": (
-        [
-            (
-                "    t = _trt()\n    cores = int(builder.num_DLA_cores)",
-                "    import tensorrt as t\n    cores = int(builder.num_DLA_cores)",
-            )
-        ],
-        {
-            "test_configure_dla_on_dla_board",
-            "test_configure_dla_fp16",
-            "test_configure_dla_gpu_fallback",
-            "test_configure_dla_orin_nano",
-            "test_configure_dla_missing_core",
-        },
-        "reach TensorRT through `t = _trt()`",
-    ),
     "gap_on_dla": (
+        # The average-reduce row covers GlobalAveragePool and ReduceMean: both go back to DLA.
         [('        return f"{op}: DLA cannot do average reduce"', '        return ""')],
-        REAL_GRAPHS,
-        "GlobalAveragePool",
+        REAL_GRAPHS | {"test_rule_table_row[reduce_mean]"},
+        dict.fromkeys(REAL_GRAPHS, "GlobalAveragePool") | {"test_rule_table_row[reduce_mean]": "ReduceMean"},
     ),
     "flatten_on_dla": (
         [('    if op == "Flatten":\n', '    if op == "Flatten":\n        return ""\n')],
@@ -166,13 +158,150 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
         REAL_GRAPHS,
         "expected DLA",
     ),
+    "negative_core_accepted": (
+        [("    if dla_core < 0 or (cores > 0 and dla_core >= cores):", "    if cores > 0 and dla_core >= cores:")],
+        {"test_configure_dla_negative_core"},
+        "dla_core=-1",
+    ),
+    "vague_core_error": (
+        [
+            (
+                'raise ValueError(f"DLA core {dla_core} does not exist: this board has {cores} DLA cores (valid: {valid})")',
+                'raise ValueError("no such DLA core")',
+            )
+        ],
+        {"test_configure_dla_missing_core"},
+        "name the core you were asked for (5)",
+    ),
+    "validates_after_configuring": (
+        # One mistake, charged once: the hidden negative-core test leaves the order to this visible one.
+        [
+            (_CORE_CHECK, ""),
+            ('    if cores == 0:\n        return "GPU"\n', _CORE_CHECK + '    if cores == 0:\n        return "GPU"\n'),
+        ],
+        {"test_configure_dla_missing_core"},
+        "only after changing the config",
+    ),
+    "precision_unchecked": (
+        [('    if precision not in ("fp16", "int8", "fp32"):', "    if False:")],
+        {"test_placement_rejects_unknown_precision"},
+        "precision='fp64') returned a list",
+    ),
+    "report_empty_breaks": (
+        [
+            (
+                "    devices = [p.device for p in placements]\n",
+                "    if not placements:\n        return {}\n    devices = [p.device for p in placements]\n",
+            )
+        ],
+        {"test_dla_report_empty"},
+        "missing",
+    ),
+    "conv_pads_unchecked": (
+        [("        if pad < 0 or pad > 31 or pad >= kernel[i % 2]:", "        if pad < 0 or pad > 31:")],
+        {"test_rule_table_row[conv_pads]"},
+        "conv_p3",
+    ),
+    "deconv_pads_ignored": (
+        [('        if any(pads):\n            return "ConvTranspose pads must be 0"\n', "")],
+        {"test_rule_table_row[conv_transpose_pads]"},
+        "deconv_p1",
+    ),
+    "matmul_runtime_on_dla": (
+        [
+            (
+                '        return "" if g.constant(node.input[1]) else f"{op} second input is not constant"',
+                '        return ""',
+            )
+        ],
+        {"test_rule_table_row[matmul_weights]"},
+        "matmul_runtime",
+    ),
+    "pool_stride_off_by_one": (
+        [("    if max(strides) > 16 or min(strides) < 1:", "    if max(strides) > 17 or min(strides) < 1:")],
+        {"test_rule_table_row[pool_stride]"},
+        "pool_s17",
+    ),
+    "reduce_mean_vague_reason": (
+        [('    if op in ("GlobalAveragePool", "ReduceMean"):', '    if op == "GlobalAveragePool":')],
+        {"test_rule_table_row[reduce_mean]"},
+        "mention 'average' or 'avg'",
+    ),
+    "broadcast_along_width": (
+        [("        for keep in ((1, 2, 3), (1,), ()):", "        for keep in ((1, 2, 3), (1,), (3,), ()):")],
+        {"test_rule_table_row[eltwise_broadcast]"},
+        "mul_w",
+    ),
+    "resize_any_scale": (
+        [("        if s != round(s) or s < 1 or s > top:", "        if s < 1 or s > top:")],
+        {"test_rule_table_row[resize_scale]"},
+        "resize_x1_5",
+    ),
+    "slice_batch_on_dla": (
+        [("    if 0 in axes or (rank is not None and -rank in axes):", "    if False:")],
+        {"test_rule_table_row[slice_batch]"},
+        "slice_n",
+    ),
+    "softmax_any_size": (
+        [("shape[axis] > 1024:", "shape[axis] > 4096:")],
+        {"test_rule_table_row[softmax_size]"},
+        "softmax_2000",
+    ),
+    "gather_on_dla": (
+        [('_DLA_ACTIVATIONS = {"Relu", ', '_DLA_ACTIVATIONS = {"Gather", "Relu", ')],
+        {"test_rule_table_row[gather]"},
+        "gather",
+    ),
 }
+
+
+# Other correct ways, the course text's included: each earns every point the reference earns.
+VARIANTS: dict[str, list[tuple[str, str]]] = {
+    # The course text's `import tensorrt as trt`, inside configure_dla instead of the stub's _trt().
+    "imports_tensorrt_in_function": [
+        (
+            "    t = _trt()\n    cores = int(builder.num_DLA_cores)",
+            "    import tensorrt as trt\n\n    cores = int(builder.num_DLA_cores)",
+        ),
+        ("    config.set_flag(t.BuilderFlag.FP16)", "    config.set_flag(trt.BuilderFlag.FP16)"),
+        (
+            "        config.set_flag(t.BuilderFlag.GPU_FALLBACK)",
+            "        config.set_flag(trt.BuilderFlag.GPU_FALLBACK)",
+        ),
+        ("    config.default_device_type = t.DeviceType.DLA", "    config.default_device_type = trt.DeviceType.DLA"),
+    ],
+    # The same at the top of the file, configure_dla using the module's `trt` directly.
+    "imports_tensorrt_at_top": [
+        ("trt: Any = None\n", "import tensorrt as trt\n"),
+        (
+            "    t = _trt()\n    cores = int(builder.num_DLA_cores)",
+            "    t = trt\n    cores = int(builder.num_DLA_cores)",
+        ),
+    ],
+    # Names bound from tensorrt at import time.
+    "from_tensorrt_import": [
+        (
+            "    t = _trt()\n    cores = int(builder.num_DLA_cores)",
+            "    from tensorrt import BuilderFlag, DeviceType\n\n    cores = int(builder.num_DLA_cores)",
+        ),
+        ("    config.set_flag(t.BuilderFlag.FP16)", "    config.set_flag(BuilderFlag.FP16)"),
+        ("        config.set_flag(t.BuilderFlag.GPU_FALLBACK)", "        config.set_flag(BuilderFlag.GPU_FALLBACK)"),
+        ("    config.default_device_type = t.DeviceType.DLA", "    config.default_device_type = DeviceType.DLA"),
+    ],
+}
+
+# Top-level code that uses TensorRT beyond importing it: on a machine without TensorRT the file
+# cannot be imported, and every row says what the top of the file may do.
+TOP_LEVEL_LOGGER = [
+    ("trt: Any = None\n", "import tensorrt as trt\n\nLOGGER = trt.Logger(trt.Logger.WARNING)\n"),
+]
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
-    """Every mistake graded in one pytest run, next to the untouched solution and the stub."""
-    mutations = {name: changes for name, (changes, _, _) in MISTAKES.items()}
+    """Every mistake and variant graded in one pytest run, next to the untouched solution and the stub."""
+    mutations = {name: changes for name, (changes, _, _) in MISTAKES.items()} | VARIANTS
+    mutations["top_level_logger"] = TOP_LEVEL_LOGGER
     return grade_variants(tmp_path_factory.mktemp("p3-mistakes"), 3, SOLUTION, mutations, stub=STUB)
 
 
@@ -181,6 +310,18 @@ def test_reference_copy_earns_everything(graded: dict[str, dict[str, dict]]) -> 
     tests = graded["reference"]
     assert failed(tests) == set()
     assert sum(t["score"] for t in tests.values()) == sum(t["max_score"] for t in tests.values()) >= 25
+
+
+def test_hidden_tests_are_graded(graded: dict[str, dict[str, dict]]) -> None:
+    """The suite's hidden tests run here (and in batch) with their points, marked hidden in results.json."""
+    hidden = {name for name, test in graded["reference"].items() if test.get("visibility") == "hidden"}
+    assert {
+        "test_configure_dla_negative_core",
+        "test_placement_rejects_unknown_precision",
+        "test_dla_report_empty",
+        "test_rule_table_row[conv_pads]",
+    } <= hidden
+    assert sum(graded["reference"][name]["max_score"] for name in hidden) >= 13  # the CPU ones count here
 
 
 def test_stub_earns_nothing(graded: dict[str, dict[str, dict]]) -> None:
@@ -193,3 +334,24 @@ def test_mistake_loses_exactly_its_points(graded: dict[str, dict[str, dict]], mi
     """A deliberate mistake fails exactly the matching tests, each naming the problem."""
     _, expected_failures, message = MISTAKES[mistake]
     assert_loses_exactly(graded[mistake], expected_failures, message)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_course_text_import_earns_the_same(graded: dict[str, dict[str, dict]], variant: str) -> None:
+    """`import tensorrt as trt` (in the function, at the top, or `from tensorrt import`) is graded like `_trt()`."""
+    reference, tests = graded["reference"], graded[variant]
+    assert failed(tests) == set()
+    assert {name: t["score"] for name, t in tests.items()} == {name: t["score"] for name, t in reference.items()}
+    assert {name: t["max_score"] for name, t in tests.items()} == {
+        name: t["max_score"] for name, t in reference.items()
+    }
+
+
+def test_top_level_tensorrt_use_is_explained(graded: dict[str, dict[str, dict]]) -> None:
+    """A TensorRT object made at the top of the file fails the import here, and each row says what to move."""
+    tests = graded["top_level_logger"]
+    gradable = {name for name, test in tests.items() if test["max_score"] > 0}
+    assert failed(tests) == gradable
+    for name in gradable:
+        assert "trt.Logger is not available here" in tests[name]["output"], tests[name]["output"]
+        assert "inside build_dla_engine()" in tests[name]["output"], tests[name]["output"]

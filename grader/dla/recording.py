@@ -12,9 +12,13 @@ hands it:
   -1, no flags) and records every ``default_device_type``/``DLA_core`` assignment and every
   ``set_flag``/``clear_flag`` call in ``calls``;
 * ``RecordingTensorRT()``: the few enums the student's code names (``DeviceType``,
-  ``BuilderFlag``, ``MemoryPoolType``). The student file gets it through its module
-  attribute ``trt`` (the stub's ``_trt()`` imports the real ``tensorrt`` only when ``trt`` is
-  unset); the suite sets that attribute for the call and restores it afterwards.
+  ``BuilderFlag``, ``MemoryPoolType``). The student file gets it in the two ways the lab
+  teaches: through its module attribute ``trt`` (the stub's ``_trt()`` imports the real
+  ``tensorrt`` only when ``trt`` is unset), and, on a machine without TensorRT, as what
+  ``import tensorrt as trt`` gives (the course text's way) through ``standing_in_for_tensorrt``:
+  a ``sys.modules`` entry that exists only while the graded call runs. The suite sets both for
+  the call and restores them afterwards; where a real TensorRT is installed, ``import tensorrt``
+  is never touched.
 
 The real TensorRT build (``build_dla_engine``) is graded on the Jetson with TensorRT itself.
 """
@@ -22,9 +26,13 @@ The real TensorRT build (``build_dla_engine``) is graded on the Jetson with Tens
 from __future__ import annotations
 
 import enum
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 STANDIN = "the grader's recording stand-in for TensorRT (it records settings, it builds nothing)"
+MODULE = "tensorrt"
 
 
 class DeviceType(enum.IntEnum):
@@ -86,9 +94,35 @@ class RecordingTensorRT:
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(
-            f"trt.{name} is not available while configure_dla() is graded: trt is {STANDIN}. "
-            "configure_dla() only needs trt.DeviceType and trt.BuilderFlag."
+            f"trt.{name} is not available here: on this machine without TensorRT, trt is {STANDIN}. "
+            "configure_dla() only needs trt.DeviceType and trt.BuilderFlag; TensorRT objects such as "
+            "trt.Logger or trt.Builder belong in build_dla_engine(), which is graded on the Jetson."
         )
+
+
+def _tensorrt_entries() -> dict[str, Any]:
+    """``sys.modules`` entries of ``tensorrt`` and its submodules."""
+    return {name: value for name, value in sys.modules.items() if name == MODULE or name.startswith(MODULE + ".")}
+
+
+@contextmanager
+def standing_in_for_tensorrt(standin: RecordingTensorRT, *, installed: bool) -> Iterator[None]:
+    """Inside the block, ``import tensorrt`` gives ``standin``, unless a real TensorRT is ``installed``.
+
+    The entry is removed (and whatever was there before put back) when the block ends, however it
+    ends, so the grader's own TensorRT detection never sees the stand-in.
+    """
+    if installed:  # the real module is what the student's code imports: never shadow it
+        yield
+        return
+    before = _tensorrt_entries()
+    sys.modules[MODULE] = standin  # type: ignore[assignment] - `import` accepts any object here
+    try:
+        yield
+    finally:
+        for name in _tensorrt_entries():
+            del sys.modules[name]
+        sys.modules.update(before)
 
 
 class RecordingBuilder:

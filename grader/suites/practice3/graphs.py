@@ -69,6 +69,11 @@ class _Builder:
         self.weights.append(numpy_helper.from_array(np.array(values, dtype=np.int64), name))
         return name
 
+    def floats(self, name: str, values: list[float]) -> str:
+        """A float32 initializer holding ``values`` (Resize scales)."""
+        self.weights.append(numpy_helper.from_array(np.array(values, dtype=np.float32), name))
+        return name
+
     def node(self, op: str, name: str, inputs: list[str], **attributes: object) -> str:
         """Append a node named ``name`` whose single output is ``name + '_out'``."""
         self.nodes.append(helper.make_node(op, inputs, [f"{name}_out"], name=name, **attributes))
