@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from grader.batch import release
 from grader.suites.practice5.suite import REAL_EXPORTS, REAL_LOGS
-from tests.conftest import assert_loses_exactly, assert_stub_earns_nothing, failed, grade_variants
+from tests.conftest import (
+    assert_loses_exactly,
+    assert_stub_earns_nothing,
+    failed,
+    grade_outside_repo,
+    grade_variants,
+    make_submission,
+    results_by_submission,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTION = REPO / "solutions" / "practice5" / "profile_parser.py"
 STUB = REPO / "assignments" / "practice5" / "profile_parser.py"
 
 REAL_TESTS = {"test_real_trtexec_exports": REAL_EXPORTS, "test_real_trtexec_logs": REAL_LOGS}
+HIDDEN = {
+    "test_parse_profile_log_raw_separators",
+    "test_path_arguments_may_be_str",
+    "test_summarize_unknown_layer_type",
+    "test_summarize_zero_total",
+}
 GPU_TESTS = {
     "test_gpu_profile_matches_trtexec_stdout",
     "test_gpu_layer_info_matches_engine",
@@ -121,6 +137,47 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
         {"test_summarize_precision_counts"},
         "None",
     ),
+    "splitlines": (
+        [('for line in text.split("\\n")]', "for line in text.splitlines()]")],
+        {"test_parse_profile_log_raw_separators"},
+        'text.split("\\n")',
+    ),
+    "str_path_not_converted": (
+        [('text = Path(path).read_text(encoding="utf-8")', 'text = path.read_text(encoding="utf-8")')],
+        {"test_path_arguments_may_be_str"},
+        "got its path as a str",
+    ),
+    "plot_path_methods": (
+        # A str has no .parent: a Path-only plot fails for out_png given as a str.
+        [
+            (
+                "    fig.savefig(out_png, dpi=80)\n",
+                "    out_png.parent.mkdir(parents=True, exist_ok=True)\n    fig.savefig(out_png, dpi=80)\n",
+            )
+        ],
+        {"test_path_arguments_may_be_str"},
+        "got its path as a str",
+    ),
+    "unknown_type_key_error": (
+        [('time_by_type[layer_type.get(entry.name, "Unknown")]', "time_by_type[layer_type[entry.name]]")],
+        {"test_summarize_unknown_layer_type"},
+        "KeyError",
+    ),
+    "unknown_type_as_none": (
+        [('time_by_type[layer_type.get(entry.name, "Unknown")]', "time_by_type[layer_type.get(entry.name)]")],
+        {"test_summarize_unknown_layer_type"},
+        "expected 'Unknown'",
+    ),
+    "reformat_divides_by_zero": (
+        [
+            (
+                '"reformat_percent": 100.0 * reformat_ms / total_ms if total_ms > 0 else 0.0',
+                '"reformat_percent": 100.0 * reformat_ms / total_ms',
+            )
+        ],
+        {"test_summarize_zero_total"},
+        "ZeroDivisionError",
+    ),
     "plot_saves_nothing": (
         [("    fig.savefig(out_png, dpi=80)\n", "")],
         {"test_plot_profile"},
@@ -145,12 +202,16 @@ def test_reference_copy_earns_everything(graded: dict[str, dict[str, dict]]) -> 
     """The untouched solution loses nothing (the baseline of the comparisons)."""
     assert failed(graded["reference"]) == set()
     assert set(graded["reference"]) >= GPU_TESTS  # GPU tests exist (skipped here)
+    hidden = {name for name, test in graded["reference"].items() if test.get("visibility") == "hidden"}
+    assert hidden == HIDDEN
+    assert all(graded["reference"][name]["max_score"] > 0 for name in HIDDEN)  # graded here, not skipped
 
 
 def test_stub_earns_nothing(graded: dict[str, dict[str, dict]]) -> None:
-    """Every gradable test fails on the stub, saying what is not implemented yet."""
+    """Every gradable test fails on the stub, hidden ones included, saying what is not implemented yet."""
     assert_stub_earns_nothing(graded["stub"])
     assert sum(test["score"] for test in graded["stub"].values()) == 0
+    assert HIDDEN <= failed(graded["stub"])
 
 
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
@@ -158,3 +219,20 @@ def test_mistake_loses_exactly_its_points(graded: dict[str, dict[str, dict]], mi
     """A deliberate mistake fails exactly the matching tests, each naming the problem."""
     _, failing, message = MISTAKES[mistake]
     assert_loses_exactly(graded[mistake], _expected(failing), message)
+
+
+def test_release_cut_leaves_the_visible_suite_working(graded: dict[str, dict[str, dict]], tmp_path: Path) -> None:
+    """The release cuts exactly the hidden tests; what is left, on its own, grades the solution fully."""
+    suites = tmp_path / "grader" / "suites"
+    shutil.copytree(REPO / "grader" / "suites" / "practice5", suites / "practice5")
+    removed = release.strip_hidden(suites)
+    assert sorted(line.split("::")[1].split()[0] for line in removed) == sorted(HIDDEN)
+    text = (suites / "practice5" / "suite.py").read_text(encoding="utf-8")
+    assert not [name for name in HIDDEN if name in text]
+    # The cut suite as the test entry itself: nothing of the hidden tests is left to import.
+    folder = make_submission(tmp_path / "subs", "cut", 5, {SOLUTION.name: SOLUTION.read_text(encoding="utf-8")})
+    (folder / "test_practice5.py").write_text(text, encoding="utf-8")
+    tests = results_by_submission(grade_outside_repo(tmp_path / "subs"))["cut"]
+    assert set(tests) == set(graded["reference"]) - HIDDEN
+    assert failed(tests) == set()
+    assert all(test.get("visibility") == "visible" for test in tests.values())

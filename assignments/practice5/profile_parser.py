@@ -68,6 +68,7 @@ def parse_profile(path: str | Path) -> list[LayerTime]:
     it), then one record per layer with "name", "timeMs" (sum over the N iterations),
     "averageMs", "medianMs" and "percentage" (0-100). Zero-time layers are listed too: keep them.
     Keep names exactly as written (TensorRT >= 8.6 puts raw \\x1e / \\x1f characters in them).
+    ``path`` may be a ``str`` or a ``pathlib.Path``.
     """
     # TODO 1: text = Path(path).read_text(encoding="utf-8")；
     #         用 json.loads(text, strict=False) 解析：trtexec 不會跳脫名稱裡的控制字元（\x1e、\x1f），
@@ -106,6 +107,7 @@ def parse_layer_info(path: str | Path) -> list[LayerInfo]:
     input_precision / output_precision is that of its first input / output (None when the list
     is empty). When "Layers" holds plain strings, the engine was built without
     ``--profilingVerbosity=detailed``: raise ValueError with a message that says so.
+    ``path`` may be a ``str`` or a ``pathlib.Path``.
     """
     # TODO 1: 讀檔（同樣用 strict=False），取出 data["Layers"]。
     # TODO 2: 如果某個 layer 是字串（只有名稱），raise ValueError("... --profilingVerbosity=detailed ...")，
@@ -141,7 +143,8 @@ def summarize(profile: list[LayerTime], layers: list[LayerInfo], top_k: int = 5)
       name in ``layers`` (a profiled layer without layer info counts as "Unknown");
     - "precision_counts": {input precision: number of layers} over ``layers`` (layers whose
       input_precision is None are not counted);
-    - "reformat_percent": share of total_ms spent in layers of type "Reformat", 0-100.
+    - "reformat_percent": share of total_ms spent in layers of type "Reformat", 0-100
+      (0.0 when total_ms is 0).
     """
     # TODO 1: 先用 {layer.name: layer.layer_type} 建立名稱對照表。
     # TODO 2: 依照 docstring 計算五個值；時間一律用 average_ms（一次推論），不要用 total_ms。

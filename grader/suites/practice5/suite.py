@@ -332,6 +332,32 @@ def test_parse_profile_log_values(parser: Attempt[ModuleType]) -> None:
                 )
 
 
+@pytest.mark.points(1)
+@pytest.mark.visibility("hidden")
+def test_parse_profile_log_raw_separators(parser: Attempt[ModuleType]) -> None:
+    """parse_profile_log: TensorRT 10 names holding raw \\x1e/\\x1f separators come back whole"""
+    case = fx.TRT10_UNICODE
+    text = fx.trtexec_stdout(case, fx.SUMMARY_DEFAULT)
+    rows = _items(_call(parser, "parse_profile_log", text), "parse_profile_log()", TIME_FIELDS, "LayerTime")
+    names = [row[0] for row in rows]
+    # Only the names with separators are graded here; the other rows are test_parse_profile_log_rows' business.
+    whole = [row.name for row in fx.table_rows(case)[0] if fx.RS in row.name]
+    assert whole, "internal: the case has no name holding \\x1e"
+    cut = [name for name in whole if name not in names]
+    if cut:
+        pieces = [name for name in names if isinstance(name, str) and name and cut[0].startswith(name)]
+        got = (
+            f"it returned a row named {pieces[0]!r} instead, the name cut at its first \\x1e"
+            if pieces
+            else f"it returned {len(names)} rows: {', '.join(_short(name, 60) for name in names[:6])}"
+        )
+        fail(
+            f"parse_profile_log(stdout of trtexec --dumpProfile on {case.engine_file}) has no row named {cut[0]!r}; "
+            f"{got}. The name holds the \\x1e character, where str.splitlines() also breaks a line: read the lines "
+            'with text.split("\\n").'
+        )
+
+
 # ---------------------------------------------------------------- parse_layer_info
 
 
@@ -626,6 +652,62 @@ def test_summarize_reformat_percent(parser: Attempt[ModuleType]) -> None:
     )
 
 
+@pytest.mark.points(1)
+@pytest.mark.visibility("hidden")
+def test_summarize_unknown_layer_type(parser: Attempt[ModuleType]) -> None:
+    """summarize: a profiled layer without layer information counts as "Unknown" in time_by_type"""
+    case = SUMMARY_CASE
+    profile = fx.expected_profile(case)
+    timed = [layer for layer in case.layers if layer.average_ms > 0]
+    # The layer list lacks the first and the last layer that take time (e.g. another build's layer file).
+    missing = {timed[0].name, timed[-1].name}
+    layers = [layer for layer in fx.expected_layers(case) if layer.name not in missing]
+    unknown_ms = sum(entry.average_ms for entry in profile if entry.name in missing)
+    student_profile, student_layers = _student_objects(parser, profile, layers)
+    try:
+        got = _call(parser, "summarize", student_profile, student_layers)
+    except student.StudentCodeError as error:
+        if "not implemented yet" in str(error):
+            raise
+        raise student.StudentCodeError(
+            f"{error}\nThe profile given has layers that the layer list lacks ({', '.join(sorted(missing))}): "
+            'count their time as "Unknown", e.g. layer_type.get(entry.name, "Unknown").'
+        ) from None
+    by_type = got.get("time_by_type") if isinstance(got, dict) else None
+    expect(isinstance(by_type, dict), f"summarize()['time_by_type'] is {_short(by_type)}; expected a dict.")
+    expect(
+        _close(by_type.get("Unknown"), unknown_ms),
+        f"summarize()['time_by_type'] is {_short(by_type, 160)}; expected 'Unknown': {unknown_ms:.6g} ms, the "
+        f"average_ms of the profiled layers that have no layer information ({', '.join(sorted(missing))}).",
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.visibility("hidden")
+def test_summarize_zero_total(parser: Attempt[ModuleType]) -> None:
+    """summarize: a profile whose layers all took 0 ms gives total_ms 0 and reformat_percent 0.0"""
+    case = fx.RESNET_FP32
+    profile = [entry for entry in fx.expected_profile(case) if entry.average_ms == 0]
+    assert profile, "internal: the case has no zero-time layer"
+    student_profile, student_layers = _student_objects(parser, profile, fx.expected_layers(case))
+    try:
+        got = _call(parser, "summarize", student_profile, student_layers)
+    except student.StudentCodeError as error:
+        if "not implemented yet" in str(error):
+            raise
+        raise student.StudentCodeError(
+            f"{error}\nEvery layer of the profile given took 0 ms, so total_ms is 0: then reformat_percent is 0.0 "
+            "(check total_ms > 0 before dividing)."
+        ) from None
+    expect(isinstance(got, dict), f"summarize() returned {type(got).__name__}; expected a dict.")
+    for key in ("total_ms", "reformat_percent"):
+        expect(
+            _close(got.get(key), 0.0),
+            f"summarize()[{key!r}] is {_short(got.get(key))} for a profile whose {len(profile)} layers all took 0 ms; "
+            "expected 0.0.",
+        )
+
+
 # ---------------------------------------------------------------- plot
 
 
@@ -682,6 +764,68 @@ def _close_figures() -> None:
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.close("all")
+
+
+@pytest.mark.points(1)
+@pytest.mark.visibility("hidden")
+def test_path_arguments_may_be_str(parser: Attempt[ModuleType], files: dict[str, fx.Written], tmp_path: Path) -> None:
+    """parse_profile, parse_layer_info and plot_profile take a path given as a str like a pathlib.Path"""
+    case = fx.RESNET_FP16
+    written = files[case.key]
+    hint = (
+        "The signature takes str | Path: convert it with Path(...) before using Path methods "
+        "(to read a file: Path(path).read_text(encoding='utf-8'))."
+    )
+
+    def as_str(name: str, *args: Any) -> Any:
+        """The student's function called with its path argument (the last one) as a str."""
+        try:
+            return _call(parser, name, *args[:-1], str(args[-1]))
+        except student.StudentCodeError as error:
+            if "not implemented yet" in str(error):
+                raise
+            raise student.StudentCodeError(
+                f"{error}\n{name}() got its path as a str, {str(args[-1])!r}, and failed; with a pathlib.Path it "
+                f"works. {hint}"
+            ) from None
+
+    def rows(value: Any, fields: Sequence[str]) -> Any:
+        """Comparable field tuples of a returned list (anything else as it is)."""
+        if not isinstance(value, (list, tuple)):
+            return value
+        return [tuple(getattr(item, field, None) for field in fields) for item in value]
+
+    for name, path, fields in (
+        ("parse_profile", written.profile, TIME_FIELDS),
+        ("parse_layer_info", written.layers, INFO_FIELDS),
+    ):
+        with_path = _call(parser, name, path)
+        with_str = as_str(name, path)
+        expect(
+            rows(with_str, fields) == rows(with_path, fields),
+            f"{name}() returns {_short(with_str)} for the path {str(path)!r} given as a str, but {_short(with_path)} "
+            f"for the same path as a pathlib.Path. {hint}",
+        )
+    # plot_profile itself is graded by test_plot_profile: here only a str out_png must do what a Path does.
+    profile, layers = _student_objects(parser, *_time_of(case))
+    png_path, png_str = tmp_path / "as_path.png", tmp_path / "as_str.png"
+    try:
+        _call(parser, "plot_profile", profile, layers, png_path)
+    except student.StudentCodeError as error:
+        if "not implemented yet" in str(error):
+            raise
+        return  # it fails for a Path too: test_plot_profile says why
+    finally:
+        _close_figures()
+    try:
+        as_str("plot_profile", profile, layers, png_str)
+    finally:
+        _close_figures()
+    expect(
+        png_str.is_file() or not png_path.is_file(),
+        f"plot_profile(..., out_png={str(png_str)!r}) wrote nothing there, though with the same path as a "
+        f"pathlib.Path it writes the PNG. {hint}",
+    )
 
 
 # ---------------------------------------------------------------- real NVIDIA exports and logs
