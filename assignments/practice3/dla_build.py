@@ -8,7 +8,9 @@ DLA flow anyway, on three levels:
   would run on an Orin DLA and why not (runs everywhere, no TensorRT needed).
 
 Check your work:  pytest assignments/practice3
-Do not `import tensorrt` at the top of this file: the CPU tests import it without TensorRT.
+TensorRT: use the stub's `t = _trt()` or the course text's `import tensorrt as trt` (in the function
+or at the top of this file); both are graded on the same settings. On machines without TensorRT the
+top of this file may import tensorrt but must not create TensorRT objects (trt.Logger, ...).
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ import numpy as np  # noqa: F401 - handy for constant tensors (onnx.numpy_helper
 import onnx  # noqa: F401
 from onnx import numpy_helper, shape_inference  # noqa: F401
 
-# The tensorrt module, imported on first use by _trt(). Always reach TensorRT through _trt():
-# while configure_dla is graded on CPU, the grader sets `trt` to its recording stand-in (it
-# only records which settings you ask for; it builds nothing), then restores it.
+# The tensorrt module, imported on first use by _trt(). While configure_dla is graded, the grader
+# sets `trt` to its recording stand-in (it only records which settings you ask for; it builds
+# nothing), then restores it. `import tensorrt as trt` (the course text's way) works too: on a
+# machine without TensorRT it gives the same stand-in, only while configure_dla is graded.
 trt: Any = None
 
 
@@ -51,7 +54,7 @@ class Placement:
 def configure_dla(builder: Any, config: Any, *, dla_core: int = 0, allow_gpu_fallback: bool = True) -> str:
     """Set up ``config`` for DLA core ``dla_core``; return "DLA", or "GPU" on a board without DLA.
 
-    Contract (TensorRT 10.3; ``t = _trt()``):
+    Contract (TensorRT 10.3; ``t = _trt()`` or ``import tensorrt as t``, both graded the same):
     - ``builder.num_DLA_cores`` says how many DLA cores the board has
       (AGX Orin 2, Orin NX 16GB 2, Orin NX 8GB 1, Orin Nano 0);
     - ``dla_core < 0``, or a board WITH DLA cores where ``dla_core >= builder.num_DLA_cores``:
@@ -65,8 +68,8 @@ def configure_dla(builder: Any, config: Any, *, dla_core: int = 0, allow_gpu_fal
       device (the simulation: same FP16 and fallback settings), return "GPU".
     Only configure: do not create networks or build here.
     """
-    # TODO 1: t = _trt()；cores = builder.num_DLA_cores
-    # TODO 2: dla_core < 0，或 cores > 0 且 dla_core >= cores：raise ValueError（說明有幾個核心）。
+    # TODO 1: t = _trt()（或課本的 import tensorrt as t）；cores = builder.num_DLA_cores
+    # TODO 2: dla_core < 0，或 cores > 0 且 dla_core >= cores：raise ValueError（寫出核心編號與有幾個核心）。
     # TODO 3: config.set_flag(t.BuilderFlag.FP16)；allow_gpu_fallback 時再設 t.BuilderFlag.GPU_FALLBACK。
     # TODO 4: cores == 0（Orin Nano）：維持 GPU，回傳 "GPU"。
     # TODO 5: 否則 config.default_device_type = t.DeviceType.DLA、config.DLA_core = dla_core，回傳 "DLA"。

@@ -160,7 +160,8 @@ def dla_build(student_dir: Path) -> Attempt[ModuleType]:
             with recording.standing_in_for_tensorrt(recording.RecordingTensorRT(), installed=_tensorrt_installed()):
                 return student.load(student_dir / STUDENT_FILE)
         except student.StudentCodeError as error:
-            raise student.StudentCodeError(_import_hint(str(error))) from None
+            error.args = (_import_hint(str(error)),)  # the same failure (and kind), with the hint added
+            raise
 
     return attempt(work)
 
