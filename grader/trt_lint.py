@@ -4,6 +4,10 @@ Old blog posts and the TensorRT 8 samples index tensors by binding number; on Je
 (TensorRT 10.3) that code fails at run time with ``AttributeError``. This lint reads the
 source (``ast``: comments, strings and docstrings never count) and names every such use with
 what to write instead, so a student sees the fix without a Jetson.
+
+It also reads what a function does without running it (``reachable``, ``calls_in``, ``enters``,
+``callers_of``): the CPU tier uses that for requirements about the code's structure, such as
+infer() allocating nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+REMOVED = "removed in TensorRT 10"
+CODE_SHOWN = 48  # characters of the student's code quoted per line of a summary
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -20,10 +27,10 @@ class Rule:
 
     name: str
     replacement: str
-    status: str = "removed in TensorRT 10"
+    status: str = REMOVED
 
 
-_IO = "set_tensor_address(name, ptr) for every I/O tensor, then context.execute_async_v3(stream.handle)"
+_IO = "set_tensor_address(name, ptr) per I/O tensor, then context.execute_async_v3(stream.handle)"
 
 RULES: dict[str, Rule] = {
     rule.name: rule
@@ -110,6 +117,27 @@ def lint_source(source: str, filename: str = "<source>") -> list[Finding]:
     return sorted(findings, key=lambda finding: (finding.line, finding.column))
 
 
+def summary(findings: list[Finding], filename: str) -> list[str]:
+    """One line per removed name, in order of first use, with every line it is used on: none is left out."""
+    uses: dict[str, list[Finding]] = {}
+    for finding in findings:
+        uses.setdefault(finding.rule.name, []).append(finding)
+    lines = []
+    for group in uses.values():
+        first = group[0]
+        where = ", ".join(str(finding.line) for finding in group)
+        count = f" ({len(group)} uses)" if len(group) > 1 else ""
+        status = "" if first.rule.status == REMOVED else f" [{first.rule.name}: {first.rule.status}]"
+        code = first.code if len(first.code) <= CODE_SHOWN else first.code[: CODE_SHOWN - 3] + "..."
+        lines.append(f"{filename}:{where}: `{code}`{count}{status} -> {first.rule.replacement}")
+    return lines
+
+
+def names(findings: list[Finding]) -> list[str]:
+    """The removed names used, in order of first use, each once."""
+    return list(dict.fromkeys(finding.rule.name for finding in findings))
+
+
 def lint_file(path: str | os.PathLike[str]) -> list[Finding]:
     """``lint_source`` of a file."""
     return lint_source(Path(path).read_text(encoding="utf-8"), os.fspath(path))
@@ -147,3 +175,67 @@ def _names_not_implemented(exc: ast.expr | None) -> bool:
 def attributes_used(source: str) -> set[str]:
     """Every attribute name the code reads, writes or calls (``x.name``)."""
     return {node.attr for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Attribute)}
+
+
+# ---------------------------------------------------------------- what a function does (read, never run)
+
+MODULE_LEVEL = "<module>"
+
+
+def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The module's top-level functions by name."""
+    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+
+def _called(node: ast.AST) -> set[str]:
+    """Names of everything ``node`` calls: ``f(...)`` gives ``f``, ``x.f(...)`` gives ``f``."""
+    names = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call):
+            if isinstance(child.func, ast.Name):
+                names.add(child.func.id)
+            elif isinstance(child.func, ast.Attribute):
+                names.add(child.func.attr)
+    return names
+
+
+def reachable(source: str, start: str, skip: tuple[str, ...] = ()) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """``start`` and the module's functions it calls by name, directly or through others (not those in ``skip``)."""
+    functions = _functions(ast.parse(source))
+    found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name in functions and name not in skip and functions[name] not in found:
+            found.append(functions[name])
+            todo.extend(sorted(_called(functions[name])))
+    return found
+
+
+def calls_in(functions: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> set[str]:
+    """Everything these functions call (``_called`` of each)."""
+    return set().union(*(_called(function) for function in functions)) if functions else set()
+
+
+def enters(functions: list[ast.FunctionDef | ast.AsyncFunctionDef], manager: str) -> bool:
+    """Whether one of these functions has a ``with manager(...)`` block."""
+    return any(
+        isinstance(item.context_expr, ast.Call)
+        and isinstance(item.context_expr.func, ast.Name)
+        and item.context_expr.func.id == manager
+        for function in functions
+        for node in ast.walk(function)
+        if isinstance(node, ast.With | ast.AsyncWith)
+        for item in node.items
+    )
+
+
+def callers_of(source: str, name: str) -> list[str]:
+    """The top-level functions (``MODULE_LEVEL`` for other code) that call ``name``, in file order."""
+    tree = ast.parse(source)
+    callers = []
+    for node in tree.body:
+        owner = node.name if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else MODULE_LEVEL
+        if name in _called(node) and owner not in callers:
+            callers.append(owner)
+    return callers

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from grader import trt_lint
+from grader.batch import release
 from grader.selfcheck import REPO
 
 SOLUTION = REPO / "solutions" / "practice4" / "trt_infer.py"
@@ -125,3 +131,111 @@ def test_syntax_error_is_raised() -> None:
     """A file that does not parse is not silently clean."""
     with pytest.raises(SyntaxError):
         trt_lint.lint_source("def f(:\n")
+
+
+def test_summary_lists_every_use_grouped_by_name() -> None:
+    """Six uses of five names: five lines, every line number kept, none dropped (execute_async_v2 included)."""
+    source = (
+        "def f(engine, context, stream, bindings):\n"
+        "    n = engine.num_bindings\n"
+        "    s = engine.get_binding_shape(0)\n"
+        "    t = engine.get_binding_shape(1)\n"
+        "    d = engine.get_binding_dtype(0)\n"
+        "    i = engine.binding_is_input(0)\n"
+        "    context.execute_async_v2(bindings, s)\n"
+    )
+    findings = trt_lint.lint_source(source)
+    assert len(findings) == 6
+    assert trt_lint.names(findings) == [
+        "num_bindings",
+        "get_binding_shape",
+        "get_binding_dtype",
+        "binding_is_input",
+        "execute_async_v2",
+    ]
+    lines = trt_lint.summary(findings, "trt_infer.py")
+    assert len(lines) == 5
+    assert lines[1].startswith("trt_infer.py:3, 4: `engine.get_binding_shape(0)` (2 uses) -> engine.get_tensor_shape")
+    assert lines[4].startswith("trt_infer.py:7: `context.execute_async_v2(bindings, s)` -> ")
+    assert "execute_async_v3(stream.handle)" in lines[4]
+
+
+def test_summary_says_when_a_name_is_not_simply_removed() -> None:
+    """Names removed earlier, or deprecated and ignored, say so; long calls are shortened."""
+    source = "flag = 1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH)\nbuilder.fp16_mode = True\n"
+    lines = trt_lint.summary(trt_lint.lint_source(source), "x.py")
+    assert "[EXPLICIT_BATCH: deprecated and ignored in TensorRT 10]" in lines[0]
+    assert "[fp16_mode: removed in TensorRT 8]" in lines[1]
+    long_call = "context.execute_async_v2(bindings=[int(d) for d in device_pointers], stream_handle=stream.handle)\n"
+    (line,) = trt_lint.summary(trt_lint.lint_source(long_call), "x.py")
+    shown = long_call[: trt_lint.CODE_SHOWN - 3]
+    assert f"`{shown}...` ->" in line and len(shown) + 3 == trt_lint.CODE_SHOWN
+
+
+STRUCTURE = """
+import pycuda.driver as cuda
+
+
+def cuda_context():
+    pass
+
+
+def _copy_out(buffers):
+    cuda.memcpy_dtoh_async(buffers.host["y"], buffers.device["y"], buffers.stream)
+
+
+def infer(engine, buffers, array):
+    with cuda_context():
+        _copy_out(buffers)
+        buffers.stream.synchronize()
+
+
+def load_engine(path):
+    return trt.Runtime(trt.Logger(trt.Logger.WARNING))
+
+
+LOGGER = trt.Logger(trt.Logger.INFO)
+"""
+
+
+def test_reachable_follows_the_files_own_calls() -> None:
+    """infer() and the helpers it calls, but not skipped ones; calls_in, enters and callers_of read them."""
+    found = trt_lint.reachable(STRUCTURE, "infer")
+    assert [function.name for function in found] == ["infer", "cuda_context", "_copy_out"]
+    skipped = trt_lint.reachable(STRUCTURE, "infer", skip=("cuda_context",))
+    assert {"memcpy_dtoh_async", "synchronize", "_copy_out"} <= trt_lint.calls_in(skipped)
+    assert trt_lint.enters(skipped, "cuda_context") and not trt_lint.enters(found[2:], "cuda_context")
+    assert trt_lint.callers_of(STRUCTURE, "Logger") == ["load_engine", trt_lint.MODULE_LEVEL]
+    assert trt_lint.reachable(STRUCTURE, "missing") == [] and trt_lint.calls_in([]) == set()
+
+
+def test_release_cuts_the_hidden_tests_and_the_rest_still_imports(tmp_path: Path) -> None:
+    """strip_hidden removes every hidden Practice 4 test; the visible suite still imports and keeps its tests."""
+    shutil.copytree(REPO / "grader", tmp_path / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    removed = release.strip_hidden(tmp_path / "grader" / "suites")
+    cut = {line.split("::")[-1].split(" ")[0] for line in removed if "practice4" in line}
+    assert cut == {
+        "test_infer_allocates_nothing",
+        "test_infer_waits_for_its_copies",
+        "test_uses_the_given_helpers",
+        "test_load_engine_error_types",
+        "test_infer_error_types",
+    }
+    names = subprocess.run(
+        [sys.executable, "-c", "import grader.suites.practice4 as m; print(' '.join(sorted(dir(m))))"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert {name for name in names if name.startswith("test_")} == {
+        "test_defines_the_three_functions",
+        "test_no_tensorrt8_api",
+        "test_uses_tensorrt10_io_api",
+        "test_load_engine",
+        "test_load_engine_bad_files",
+        "test_allocate_buffers",
+        "test_infer_matches_onnxruntime",
+        "test_infer_reuses_buffers",
+        "test_infer_rejects_wrong_input",
+    }

@@ -7,6 +7,7 @@ name-based TensorRT 10 API.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,13 @@ from tests.conftest import assert_loses_exactly, assert_stub_earns_nothing, fail
 
 SOLUTION = Path(__file__).resolve().parent.parent / "solutions" / "practice4" / "trt_infer.py"
 STUB = Path(__file__).resolve().parent.parent / "assignments" / "practice4" / "trt_infer.py"
-CPU_TESTS = {"test_defines_the_three_functions", "test_no_tensorrt8_api", "test_uses_tensorrt10_io_api"}
+VISIBLE_CPU = {"test_defines_the_three_functions", "test_no_tensorrt8_api", "test_uses_tensorrt10_io_api"}
+HIDDEN_CPU = {"test_infer_allocates_nothing", "test_infer_waits_for_its_copies", "test_uses_the_given_helpers"}
+CPU_TESTS = VISIBLE_CPU | HIDDEN_CPU
 LINTED = {"test_no_tensorrt8_api", "test_uses_tensorrt10_io_api"}
 
 # name: (mutations on the reference solution, tests that must fail, text their message must contain)
-MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
+MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]] = {
     "get_binding_shape": (
         [("shape = tuple(engine.get_tensor_shape(name))", "shape = tuple(engine.get_binding_shape(index))")],
         LINTED,
@@ -88,6 +91,61 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
         CPU_TESTS,
         "Import tensorrt and pycuda inside the functions",
     ),
+    "allocates_in_infer": (
+        [
+            (
+                "        np.copyto(buffers.host[name], array)\n",
+                "        buffers.device[name] = cuda.mem_alloc(buffers.host[name].nbytes)\n"
+                "        np.copyto(buffers.host[name], array)\n",
+            )
+        ],
+        {"test_infer_allocates_nothing"},
+        "calls mem_alloc()",
+    ),
+    "new_stream_per_call": (
+        # A helper of the student's own, called by infer(): the check follows the call.
+        [
+            (
+                "    with cuda_context():\n        np.copyto(",
+                "    _fresh_stream(buffers)\n    with cuda_context():\n        np.copyto(",
+            ),
+            (
+                "def infer(engine: trt.ICudaEngine",
+                "def _fresh_stream(buffers: Buffers) -> None:\n    import pycuda.driver as cuda\n\n"
+                "    buffers.stream = cuda.Stream()\n\n\ndef infer(engine: trt.ICudaEngine",
+            ),
+        ],
+        {"test_infer_allocates_nothing"},
+        "calls Stream()",
+    ),
+    "no_synchronize": (
+        [
+            (
+                "        buffers.stream.synchronize()  # the copies are asynchronous: wait before reading the host arrays\n",
+                "",
+            )
+        ],
+        {"test_infer_waits_for_its_copies"},
+        "buffers.stream.synchronize()",
+    ),
+    "own_logger": (
+        [("trt.Runtime(_trt_logger())", "trt.Runtime(trt.Logger(trt.Logger.WARNING))")],
+        {"test_uses_the_given_helpers"},
+        "a trt.Logger is created in load_engine()",
+    ),
+    "infer_outside_cuda_context": (
+        [("    with cuda_context():\n        np.copyto(", "    if True:\n        np.copyto(")],
+        {"test_uses_the_given_helpers"},
+        "infer() does not enter `with cuda_context():`",
+    ),
+    "buffers_field_dropped": (
+        [
+            ("    cuda_context: pycuda.driver.Context  # keeps the primary CUDA context (and the memory) alive\n", ""),
+            ("stream, context, primary)", "stream, context)"),
+        ],
+        {"test_uses_the_given_helpers"},
+        "has no field cuda_context",
+    ),
     "infer_left_as_stub": (
         [
             (
@@ -100,6 +158,27 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
         "infer() not implemented yet",
     ),
 }
+
+# TensorRT 8 code in six places, as a blog post writes it, execute_async_v2 last in the file.
+TENSORRT8_EVERYWHERE = [
+    ("for index in range(engine.num_io_tensors):", "for index in range(engine.num_bindings):"),
+    ("name = engine.get_tensor_name(index)", "name = engine.get_binding_name(index)"),
+    ("shape = tuple(engine.get_tensor_shape(name))", "shape = tuple(engine.get_binding_shape(index))"),
+    ("np.dtype(trt.nptype(engine.get_tensor_dtype(name)))", "np.dtype(trt.nptype(engine.get_binding_dtype(index)))"),
+    (
+        "is_input = engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT",
+        "is_input = engine.binding_is_input(index)",
+    ),
+    (
+        "if not buffers.context.execute_async_v3(buffers.stream.handle):",
+        "if not buffers.context.execute_async_v2(bindings=[], stream_handle=buffers.stream.handle):",
+    ),
+]
+MISTAKES["tensorrt8_everywhere"] = (
+    TENSORRT8_EVERYWHERE,
+    LINTED,
+    {"test_no_tensorrt8_api": "execute_async_v2", "test_uses_tensorrt10_io_api": "get_tensor_shape"},
+)
 
 # Other correct solutions: they must keep every CPU-tier point.
 VARIANTS: dict[str, list[tuple[str, str]]] = {
@@ -125,7 +204,8 @@ def test_reference_copy_earns_everything(graded: dict[str, dict[str, dict]]) -> 
     assert failed(tests) == set()
     gradable = {name for name, test in tests.items() if test["max_score"] > 0}
     assert gradable == CPU_TESTS  # the GPU tier is "not graded" on this machine
-    assert sum(t["score"] for t in tests.values()) == sum(t["max_score"] for t in tests.values()) == 3
+    assert sum(t["score"] for t in tests.values()) == sum(t["max_score"] for t in tests.values()) == 6
+    assert {name for name, test in tests.items() if test.get("visibility") == "hidden"} >= HIDDEN_CPU
 
 
 def test_stub_earns_nothing(graded: dict[str, dict[str, dict]]) -> None:
@@ -144,6 +224,8 @@ def test_gpu_tier_is_skipped_with_install_hint(graded: dict[str, dict[str, dict]
         "test_infer_matches_onnxruntime",
         "test_infer_reuses_buffers",
         "test_infer_rejects_wrong_input",
+        "test_load_engine_error_types",
+        "test_infer_error_types",
     }
     for test in skipped.values():
         assert "not graded on this machine" in test["output"] and "TensorRT 10.3" in test["output"], test
@@ -160,3 +242,24 @@ def test_mistake_loses_exactly_its_points(graded: dict[str, dict[str, dict]], mi
 def test_other_correct_solution_keeps_its_points(graded: dict[str, dict[str, dict]], variant: str) -> None:
     """Another correct way (the synchronous execute_v2) loses nothing."""
     assert failed(graded[variant]) == set()
+
+
+def test_lint_lists_every_use(graded: dict[str, dict[str, dict]]) -> None:
+    """Six TensorRT 8 uses: the message counts six and lists each removed name with its line, none dropped."""
+    output = graded["tensorrt8_everywhere"]["test_no_tensorrt8_api"]["output"]
+    names = ("num_bindings", "get_binding_name", "get_binding_shape", "get_binding_dtype", "binding_is_input")
+    assert "6 uses of 6 TensorRT 8 names removed in TensorRT 10.3 (AttributeError on JetPack 6.2): " in output
+    assert f"{', '.join(names)}, execute_async_v2." in output, output
+    quoted = (
+        r"trt_infer\.py:\d+: `buffers\.context\.execute_async_v2\(bindings=\[\],\.\.\.` -> context\.set_tensor_address"
+    )
+    assert re.search(quoted, output), output  # the long call is quoted shortened, with its line number
+    assert output.count("trt_infer.py:") == 6, output  # one line per name, each with its line number
+
+
+def test_lint_message_names_every_use_first(graded: dict[str, dict[str, dict]]) -> None:
+    """The message's first line names all six removed calls, so a table that cuts long messages still shows each."""
+    first = graded["tensorrt8_everywhere"]["test_no_tensorrt8_api"]["output"].splitlines()[0]
+    for name in ("num_bindings", "get_binding_name", "get_binding_shape", "get_binding_dtype", "binding_is_input"):
+        assert name in first, first
+    assert first.endswith("execute_async_v2. Replace each (line: your code -> the 10.x way):"), first

@@ -11,6 +11,7 @@ must match ONNX Runtime on the same ONNX file, reuse their buffers and reject wr
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,7 +54,6 @@ TOLERANCES = {
     # a few 1e-2 of their scale (~7). 5e-2 is still 4x below the smallest mistake above.
     "fp16": 5e-2,
 }
-SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,8 @@ def trt_infer(student_dir: Path) -> Attempt[ModuleType]:
         try:
             return student.load(student_dir / STUDENT_FILE)
         except student.StudentCodeError as error:
-            raise student.StudentCodeError(_import_hint(str(error))) from None
+            error.args = (_import_hint(str(error)),)  # the same failure (and kind), with the hint added
+            raise
 
     return attempt(work)
 
@@ -187,10 +188,14 @@ def test_no_tensorrt8_api(trt_infer: Attempt[ModuleType]) -> None:
     """trt_infer.py uses no TensorRT 8 API that TensorRT 10.3 (JetPack 6.2) removed"""
     source = _require_implemented(trt_infer)
     findings = trt_lint.lint_source(source, STUDENT_FILE)
+    used = trt_lint.names(findings)
+    # The names first, all of them, so a table that cuts long messages still shows every one.
     expect(
         not findings,
-        f"{len(findings)} use(s) of the TensorRT 8 API, which fail on JetPack 6.2 (TensorRT 10.3) with "
-        "AttributeError:\n" + "\n".join("  " + finding.describe(STUDENT_FILE) for finding in findings[:SHOWN]),
+        f"{len(findings)} use{'s' if len(findings) > 1 else ''} of {len(used)} TensorRT 8 name"
+        f"{'s' if len(used) > 1 else ''} removed in TensorRT 10.3 (AttributeError on JetPack 6.2): "
+        f"{', '.join(used)}. Replace each (line: your code -> the 10.x way):\n"
+        + "\n".join("  " + line for line in trt_lint.summary(findings, STUDENT_FILE)),
     )
 
 
@@ -222,6 +227,85 @@ def test_uses_tensorrt10_io_api(trt_infer: Attempt[ModuleType]) -> None:
         not missing,
         f"{STUDENT_FILE} does not use the TensorRT 10 name-based I/O API yet; missing:\n"
         + "\n".join("  " + item for item in missing),
+    )
+
+
+# The stub's given helpers: the checks below do not follow calls into them.
+GIVEN = ("cuda_context", "_trt_logger")
+
+
+@pytest.mark.points(1)
+@pytest.mark.visibility("hidden")
+def test_infer_allocates_nothing(trt_infer: Attempt[ModuleType]) -> None:
+    """infer() allocates no CUDA memory, stream or execution context: it reuses what allocate_buffers made"""
+    source = _require_implemented(trt_infer)
+    allocating = {
+        "mem_alloc",
+        "mem_alloc_like",
+        "to_device",
+        "pagelocked_empty",
+        "pagelocked_zeros",
+        "pagelocked_empty_like",
+        "pagelocked_zeros_like",
+        "Stream",
+        "create_execution_context",
+        "allocate_buffers",
+    }
+    found = sorted(allocating & trt_lint.calls_in(trt_lint.reachable(source, "infer", skip=GIVEN)))
+    expect(
+        not found,
+        f"infer() (or a function it calls) calls {', '.join(name + '()' for name in found)}, on every inference: "
+        "allocate once in allocate_buffers() and let infer() reuse buffers.host, buffers.device, buffers.stream "
+        "and buffers.context (re-allocating is slow and eats the Orin Nano's shared memory).",
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.visibility("hidden")
+def test_infer_waits_for_its_copies(trt_infer: Attempt[ModuleType]) -> None:
+    """infer() calls stream.synchronize() when it copies the outputs back with memcpy_dtoh_async"""
+    source = _require_implemented(trt_infer)
+    used = trt_lint.calls_in(trt_lint.reachable(source, "infer", skip=GIVEN))
+    expect(
+        "memcpy_dtoh_async" not in used or "synchronize" in used,
+        "infer() copies its outputs with cuda.memcpy_dtoh_async but never calls synchronize(): the copies are "
+        "asynchronous, so the host arrays may still hold old data when you read them. Call "
+        "buffers.stream.synchronize() after the last memcpy_dtoh_async, before returning the copies.",
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.visibility("hidden")
+def test_uses_the_given_helpers(trt_infer: Attempt[ModuleType]) -> None:
+    """trt_infer.py keeps the stub's Buffers, does its CUDA work inside cuda_context() and logs through _trt_logger()"""
+    source = _require_implemented(trt_infer)
+    fields = ("host", "device", "shapes", "dtypes", "inputs", "outputs", "stream", "context", "cuda_context")
+    kind = getattr(trt_infer.result(), "Buffers", None)
+    have = [field.name for field in dataclasses.fields(kind)] if dataclasses.is_dataclass(kind) else []
+    missing = [name for name in fields if name not in have]
+    expect(
+        not missing,
+        f"{STUDENT_FILE}'s Buffers "
+        + (f"has no field {', '.join(missing)}" if have else "is not the stub's dataclass")
+        + ": keep the stub's Buffers dataclass as it is (given: use it, do not change it).",
+    )
+    outside = [name for name in FUNCTIONS if not trt_lint.enters(trt_lint.reachable(source, name), "cuda_context")]
+    expect(
+        not outside,
+        f"{', '.join(name + '()' for name in outside)} {'does' if len(outside) == 1 else 'do'} not enter "
+        "`with cuda_context():`. TensorRT's runtime works "
+        "in the GPU's primary CUDA context: deserialize, mem_alloc, memcpy and execute inside "
+        "`with cuda_context():` (the stub's helper), not with pycuda.autoinit's second context.",
+    )
+    loggers = [
+        "the top level of the file" if name == trt_lint.MODULE_LEVEL else f"{name}()"
+        for name in trt_lint.callers_of(source, "Logger")
+        if name != "_trt_logger"
+    ]
+    expect(
+        not loggers,
+        f"a trt.Logger is created in {', '.join(loggers)}: a program has one TensorRT logger (TensorRT warns when "
+        "a runtime is given another one). Use the stub's _trt_logger(), e.g. trt.Runtime(_trt_logger()).",
     )
 
 
@@ -491,4 +575,57 @@ def test_infer_rejects_wrong_input(runs: Runs) -> None:
         "float32" in str(error) and "float64" in str(error),
         f"infer() rejected the float64 input with {str(error)!r}: name the dtype it needs (float32) and the one "
         "it got (float64).",
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.visibility("hidden")
+@pytest.mark.requires("tensorrt", "gpu", "pycuda")
+def test_load_engine_error_types(trt_infer: Attempt[ModuleType], tmp_path: Path) -> None:
+    """load_engine raises FileNotFoundError for a missing engine file and RuntimeError for a corrupt one"""
+    load = _function(trt_infer, "load_engine")
+    missing = tmp_path / "no_such_model.engine"
+    corrupt = tmp_path / "corrupt_model.engine"
+    # TensorRT 10.3's deserialize_cuda_engine returns None (it does not raise) for bytes that are no engine.
+    corrupt.write_bytes(np.random.default_rng(SEED + 1).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    cases = (
+        (missing, FileNotFoundError, "a missing file", "check Path(engine_path).is_file() first"),
+        (corrupt, RuntimeError, "a corrupt file", "raise RuntimeError when deserialize_cuda_engine returns None"),
+    )
+    for path, kind, what, fix in cases:
+        error = _rejection(load, path)
+        expect(
+            isinstance(error, kind),
+            f"load_engine({path.name!r}) on {what} "
+            + ("returned instead of raising" if error is None else f"raised {type(error).__name__}: {error!s:.200}")
+            + f"; expected {kind.__name__}: {fix}.",
+        )
+
+
+@pytest.mark.points(1)
+@pytest.mark.visibility("hidden")
+@pytest.mark.requires("tensorrt", "gpu", "pycuda")
+def test_infer_error_types(runs: Runs) -> None:
+    """infer raises ValueError for a wrong shape and TypeError for a wrong dtype, with the .astype fix"""
+    run = runs.get(_cases()[1])
+    infer = _function(runs.module, "infer")
+    shape = run.array.shape
+    wrong_shape = np.zeros((shape[0], shape[1], shape[2] // 2, shape[3] // 2), dtype=np.float32)
+    error = _rejection(infer, run.engine, run.buffers, wrong_shape)
+    expect(
+        isinstance(error, ValueError),
+        f"infer() with a {wrong_shape.shape} input "
+        + ("returned instead of raising" if error is None else f"raised {type(error).__name__}: {error!s:.200}")
+        + f"; a wrong shape is a wrong value: raise ValueError naming {shape} and {wrong_shape.shape}.",
+    )
+    error = _rejection(infer, run.engine, run.buffers, run.array.astype(np.float64))
+    expect(
+        isinstance(error, TypeError),
+        "infer() with a float64 input "
+        + ("returned instead of raising" if error is None else f"raised {type(error).__name__}: {error!s:.200}")
+        + "; a wrong dtype is a wrong type: raise TypeError naming float32 and float64.",
+    )
+    expect(
+        "astype" in str(error),
+        f"infer() rejected the float64 input with {str(error)!r}: say how to fix it, input_array.astype(np.float32).",
     )
