@@ -24,6 +24,7 @@ NUM_IMAGES = 100
 def preprocess(image_path: str | Path) -> np.ndarray:
     """Return one image as the lab classifier expects it.
 
+    ``image_path`` is a str or a Path.
     Contract: shape 1x3x224x224 (NCHW), dtype float32, RGB channel order, values in [0, 1],
     C-contiguous, whatever the file's mode (grayscale "L", "RGBA", palette "P", any size).
     Resize the whole image to 224x224 (no crop). Do NOT subtract a mean or divide by a std:
@@ -40,8 +41,11 @@ def load_data() -> Iterator[dict[str, np.ndarray]]:
     """Polygraphy data loader: yield ``{"input": batch}`` for NUM_IMAGES images of CALIB_DIR.
 
     - the key is the ONNX model's input name (``input``);
-    - images in sorted file-name order; files that are not images (README.txt ...) are skipped;
-    - exactly NUM_IMAGES batches (100 by default), each from ``preprocess``.
+    - images in sorted file-name order; files that are not images (README.txt ...) are skipped,
+      every image counts whatever its extension;
+    - exactly NUM_IMAGES batches (100 by default), each from ``preprocess``;
+    - CALIB_DIR and NUM_IMAGES are read in here, at each call (not as parameter defaults, which
+      Python evaluates once, at import).
     """
     # TODO 1: 依檔名排序列出 CALIB_DIR 裡的檔案（sorted(...)），跳過不是圖片的檔案
     #         （例如用 PIL 開啟失敗的檔案、README.txt）。
