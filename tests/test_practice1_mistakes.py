@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_loses_exactly, failed, grade_variants
+from grader.batch import release
+from tests.conftest import (
+    assert_loses_exactly,
+    assert_stub_earns_nothing,
+    failed,
+    grade_outside_repo,
+    grade_variants,
+    make_submission,
+    results_by_submission,
+)
 
-SOLUTION = Path(__file__).resolve().parent.parent / "solutions" / "practice1" / "export_onnx.py"
+REPO = Path(__file__).resolve().parent.parent
+SOLUTION = REPO / "solutions" / "practice1" / "export_onnx.py"
+STUB = REPO / "assignments" / "practice1" / "export_onnx.py"
+HIDDEN = {"test_export_model_accepts_str_path", "test_export_timm_returns_path", "test_export_yolo_returns_path"}
 
 # name: (mutations on the reference solution, tests that must fail, text their message must contain)
 MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
@@ -56,6 +70,37 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
         {"test_export_model_returns_path"},
         "returned str",
     ),
+    "returns_its_argument": (
+        # Never converted: a Path comes back as a Path (so the visible check passes), a str as a str.
+        [
+            (
+                "    onnx_path = Path(onnx_path)\n    onnx_path.parent.mkdir(",
+                "    Path(onnx_path).parent.mkdir(",
+            )
+        ],
+        {"test_export_model_accepts_str_path"},
+        "returned str",
+    ),
+    "str_path_crashes": (
+        [("    onnx_path = Path(onnx_path)\n    onnx_path.parent.mkdir(", "    onnx_path.parent.mkdir(")],
+        {"test_export_model_accepts_str_path"},
+        "Here onnx_path was a str",
+    ),
+    "timm_returns_nothing": (
+        [("    return export_model(model, onnx_path, input_shape", "    export_model(model, onnx_path, input_shape")],
+        {"test_export_timm_returns_path"},
+        "returned NoneType None",
+    ),
+    "yolo_returns_str": (
+        [
+            (
+                "        shutil.move(str(exported), str(target))\n    return target",
+                "        shutil.move(str(exported), str(target))\n    return str(target)",
+            )
+        ],
+        {"test_export_yolo_returns_path"},
+        "returned str",
+    ),
     "writes_nothing": (
         [
             (
@@ -92,6 +137,8 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
             "test_export_model_dynamic_batch",
             "test_export_timm_creates_model",
             "test_export_timm_matches_model",
+            "test_export_model_accepts_str_path",
+            "test_export_timm_returns_path",
         },
         "raised ValueError: bad shape",
     ),
@@ -107,12 +154,29 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
     """Every mistake graded in one pytest run, next to the untouched solution."""
     mutations = {name: changes for name, (changes, _, _) in MISTAKES.items()}
-    return grade_variants(tmp_path_factory.mktemp("p1-mistakes"), 1, SOLUTION, mutations)
+    return grade_variants(tmp_path_factory.mktemp("p1-mistakes"), 1, SOLUTION, mutations, stub=STUB)
 
 
 def test_reference_copy_earns_everything(graded: dict[str, dict[str, dict]]) -> None:
     """The untouched solution, graded the same way, loses nothing (the baseline of the comparisons)."""
     assert failed(graded["reference"]) == set()
+    hidden = {name for name, test in graded["reference"].items() if test.get("visibility") == "hidden"}
+    assert hidden == HIDDEN
+    assert all(graded["reference"][name]["max_score"] > 0 for name in HIDDEN)  # graded here, not skipped
+
+
+def test_stub_earns_nothing(graded: dict[str, dict[str, dict]]) -> None:
+    """Every gradable test fails on the stub, hidden ones included, saying what is not implemented yet."""
+    assert_stub_earns_nothing(graded["stub"])
+    assert HIDDEN <= failed(graded["stub"])
+
+
+def test_file_elsewhere_names_both_full_paths(graded: dict[str, dict[str, dict]]) -> None:
+    """export_yolo leaving its file in the working folder: the message gives where it was expected and where it is."""
+    output = graded["yolo_left_in_cwd"]["test_export_yolo_writes_opset17"]["output"]
+    paths = set(re.findall(r"(/\S+?yolov8n\.onnx)", output))
+    assert len(paths) == 2, output
+    assert any("/cwd/" in path for path in paths) and any("/cwd/" not in path for path in paths), output
 
 
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
@@ -120,3 +184,20 @@ def test_mistake_loses_exactly_its_points(graded: dict[str, dict[str, dict]], mi
     """A deliberate mistake fails exactly the matching tests, each naming the problem."""
     _, expected_failures, message = MISTAKES[mistake]
     assert_loses_exactly(graded[mistake], expected_failures, message)
+
+
+def test_release_cut_leaves_the_visible_suite_working(graded: dict[str, dict[str, dict]], tmp_path: Path) -> None:
+    """The release cuts exactly the hidden tests; what is left, on its own, grades the solution fully."""
+    suites = tmp_path / "grader" / "suites"
+    shutil.copytree(REPO / "grader" / "suites" / "practice1", suites / "practice1")
+    removed = release.strip_hidden(suites)
+    assert sorted(line.split("::")[1].split()[0] for line in removed) == sorted(HIDDEN)
+    text = (suites / "practice1" / "suite.py").read_text(encoding="utf-8")
+    assert not [name for name in HIDDEN if name in text]
+    # The cut suite as the test entry itself: nothing of the hidden tests is left to import.
+    folder = make_submission(tmp_path / "subs", "cut", 1, {SOLUTION.name: SOLUTION.read_text(encoding="utf-8")})
+    (folder / "test_practice1.py").write_text(text, encoding="utf-8")
+    tests = results_by_submission(grade_outside_repo(tmp_path / "subs"))["cut"]
+    assert set(tests) == set(graded["reference"]) - HIDDEN
+    assert failed(tests) == set()
+    assert all(test.get("visibility") == "visible" for test in tests.values())

@@ -42,6 +42,14 @@ YOLO_IN, YOLO_OUT = [1, 3, 640, 640], [1, 84, 8400]
 # scale leaves 1000x headroom for other CPUs and BLAS builds and lets none of those through.
 RELATIVE_TOLERANCE = 1e-4
 
+# How to put the file at onnx_path, per function (shown when nothing is there).
+WRITE_FIX = {
+    "export_model": "pass str(onnx_path) to torch.onnx.export as the file to write.",
+    "export_timm": "pass onnx_path on to export_model(model, onnx_path, ...).",
+    "export_yolo": "YOLO(...).export() writes next to the model or in the working folder and returns that path; "
+    "move the file to onnx_path (shutil.move(exported, onnx_path)).",
+}
+
 SIGNATURES = {
     "export_model": "(model, onnx_path, *, input_shape=(1, 3, 224, 224), opset=17, dynamic_batch=False) -> Path",
     "export_timm": "(model_name, onnx_path, *, pretrained=True, opset=17) -> Path",
@@ -58,17 +66,52 @@ class ExportRun:
     returned: Any
     cwd: Path
 
+    def points_at(self) -> Path | None:
+        """The file the returned value names (a relative path counts from the working folder), if any."""
+        if isinstance(self.returned, (str, Path)) and str(self.returned):
+            return (self.cwd / self.returned).resolve()
+        return None
+
     def onnx_file(self) -> Path:
         """The requested file, or a failure saying the function wrote nothing there."""
         if self.requested.is_file():
             return self.requested
-        hint = ""
-        if isinstance(self.returned, (str, Path)) and (self.cwd / self.returned).is_file():
-            hint = f" It returned {str(self.returned)!r}, a file elsewhere."
+        elsewhere = self.points_at()
+        if elsewhere is not None and elsewhere.is_file():
+            # Both full paths: a bare file name such as 'yolov8n.onnx' reads as the expected file.
+            said = "" if str(self.returned) == str(elsewhere) else f"{str(self.returned)!r}, that is "
+            got = f"It returned {said}{elsewhere}, a different file."
+        else:
+            got = f"It returned {_short(self.returned)} and no ONNX file is there either."
         fail(
-            f"{self.function}() wrote nothing at onnx_path ({self.requested.name}).{hint} "
-            "Save the ONNX file at the onnx_path argument."
+            f"{self.function}() wrote nothing at onnx_path, {self.requested}. {got} "
+            f"Fix {self.function}() in {STUDENT_FILE}: {WRITE_FIX[self.function]}"
         )
+
+
+def _short(value: Any, width: int = 80) -> str:
+    """``repr`` cut to one line."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _expect_returned_path(run: ExportRun, fix: str, require_path_type: bool = True) -> None:
+    """The function returned the pathlib.Path of the file at onnx_path.
+
+    ``require_path_type=False`` accepts a str naming that file (a mistake graded by another test).
+    """
+    where = f"Fix {run.function}() in {STUDENT_FILE}: {fix}"
+    expect(
+        isinstance(run.returned, Path) or (not require_path_type and isinstance(run.returned, str)),
+        f"{run.function}() returned {type(run.returned).__name__} {_short(run.returned)}; expected a pathlib.Path, "
+        f"the path of the file it wrote at onnx_path ({run.requested}). {where}",
+    )
+    points = run.points_at()
+    expect(
+        points == run.requested.resolve(),
+        f"{run.function}() returned {str(run.returned)!r}, that is {points}, but onnx_path was {run.requested}. "
+        f"{where}",
+    )
 
 
 @dataclass
@@ -284,16 +327,7 @@ def test_export_model_writes_valid_onnx(static_export: Attempt[ExportRun]) -> No
 @pytest.mark.points(1)
 def test_export_model_returns_path(static_export: Attempt[ExportRun]) -> None:
     """export_model returns the pathlib.Path of the file it wrote"""
-    run = static_export.result()
-    expect(
-        isinstance(run.returned, Path),
-        f"export_model() returned {type(run.returned).__name__} {run.returned!r}; "
-        "expected a pathlib.Path: end with `return Path(onnx_path)`.",
-    )
-    expect(
-        (run.cwd / run.returned).resolve() == run.requested.resolve(),
-        f"export_model() returned {str(run.returned)!r}, but onnx_path was {str(run.requested)!r}: return onnx_path.",
-    )
+    _expect_returned_path(static_export.result(), "end with `return Path(onnx_path)`.")
 
 
 @pytest.mark.points(1)
@@ -414,6 +448,47 @@ def test_export_model_dynamic_batch(dynamic_export: Attempt[ExportRun], referenc
     _compare(path, reference.inputs[4], reference.outputs[4], "export_model(dynamic_batch=True) at batch 4")
 
 
+@pytest.mark.points(1)
+@pytest.mark.visibility("hidden")
+def test_export_model_accepts_str_path(
+    export_onnx: Attempt[ModuleType], static_export: Attempt[ExportRun], tmp_path: Path
+) -> None:
+    """export_model accepts onnx_path as a str (str | Path) and returns it as a pathlib.Path"""
+    import torch
+
+    with torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        model = torch.nn.Sequential(
+            torch.nn.Conv2d(3, 4, 3),
+            torch.nn.ReLU(),
+            torch.nn.AdaptiveAvgPool2d(1),
+            torch.nn.Flatten(),
+            torch.nn.Linear(4, 10),
+        ).eval()
+    target = tmp_path / "small_cnn.onnx"
+    try:
+        run = _run(export_onnx, "export_model", model, str(target), target=target, input_shape=(1, 3, 32, 32))
+    except student.StudentCodeError as error:
+        if "not implemented yet" in str(error):
+            raise
+        raise student.StudentCodeError(
+            f"{error}\nHere onnx_path was a str, {str(target)!r}; the signature allows str | Path: convert it "
+            "first, `onnx_path = Path(onnx_path)`."
+        ) from None
+    try:
+        path_argument_gives_path = isinstance(static_export.result().returned, Path)
+    except student.StudentCodeError:
+        path_argument_gives_path = False
+    # A function that never returns a Path already loses test_export_model_returns_path; here only
+    # the str argument is graded, so that one mistake costs its point once.
+    _expect_returned_path(
+        run,
+        "onnx_path may be a str (the signature says str | Path): convert it first, `onnx_path = Path(onnx_path)`, "
+        "and return that Path.",
+        require_path_type=path_argument_gives_path,
+    )
+
+
 # ---------------------------------------------------------------- export_timm
 
 
@@ -482,6 +557,26 @@ def test_export_timm_matches_model(timm_export: Attempt[TimmRun]) -> None:
     _compare(path, feed, expected, f"export_timm('resnet18') -> {path.name}")
 
 
+@pytest.mark.points(1)
+@pytest.mark.visibility("hidden")
+def test_export_timm_returns_path(timm_export: Attempt[TimmRun], static_export: Attempt[ExportRun]) -> None:
+    """export_timm returns the pathlib.Path that export_model gives"""
+    result = timm_export.result()
+    if result.error is not None:
+        raise result.error
+    assert result.run is not None
+    try:
+        export_model_gives_path = isinstance(static_export.result().returned, Path)
+    except student.StudentCodeError:
+        export_model_gives_path = False
+    # export_timm returns export_model's result: a str there is graded by test_export_model_returns_path.
+    _expect_returned_path(
+        result.run,
+        "return export_model's result: `return export_model(model, onnx_path, opset=opset)`.",
+        require_path_type=export_model_gives_path,
+    )
+
+
 @pytest.mark.points(2)
 def test_export_timm_course_model_resnet50(export_onnx: Attempt[ModuleType], tmp_path: Path) -> None:
     """course model: export_timm('resnet50', pretrained=True) matches timm's pretrained resnet50"""
@@ -541,6 +636,22 @@ def test_export_yolo_io(yolo_export: Attempt[ExportRun]) -> None:
         fail(f"ONNX Runtime could not run {path.name}: {error}")
     output = result["output0"]
     expect(np.isfinite(output).all(), f"{path.name} produced NaN or Inf on a random image.")
+
+
+@pytest.mark.points(1)
+@pytest.mark.visibility("hidden")
+def test_export_yolo_returns_path(yolo_export: Attempt[ExportRun]) -> None:
+    """export_yolo returns the pathlib.Path of the file at onnx_path"""
+    run = yolo_export.result()
+    fix = "YOLO(...).export() returns a str: end with `return Path(onnx_path)` once the file is there."
+    if run.requested.is_file():
+        _expect_returned_path(run, fix)
+    else:  # the file itself is graded by the other export_yolo tests
+        expect(
+            isinstance(run.returned, Path),
+            f"export_yolo() returned {type(run.returned).__name__} {_short(run.returned)}; expected a pathlib.Path. "
+            f"Fix export_yolo() in {STUDENT_FILE}: {fix}",
+        )
 
 
 # ---------------------------------------------------------------- GPU tier (Jetson)
