@@ -89,6 +89,12 @@ class ExportRun:
         )
 
 
+def _with_hint(error: student.StudentCodeError, hint: str) -> student.StudentCodeError:
+    """The same failure, its kind kept for batch grading, with ``hint`` after its message."""
+    error.args = (f"{error}\n{hint}",)
+    return error
+
+
 def _short(value: Any, width: int = 80) -> str:
     """``repr`` cut to one line."""
     text = repr(value)
@@ -471,9 +477,10 @@ def test_export_model_accepts_str_path(
     except student.StudentCodeError as error:
         if "not implemented yet" in str(error):
             raise
-        raise student.StudentCodeError(
-            f"{error}\nHere onnx_path was a str, {str(target)!r}; the signature allows str | Path: convert it "
-            "first, `onnx_path = Path(onnx_path)`."
+        raise _with_hint(
+            error,
+            f"Here onnx_path was a str, {str(target)!r}; the signature allows str | Path: convert it "
+            "first, `onnx_path = Path(onnx_path)`.",
         ) from None
     try:
         path_argument_gives_path = isinstance(static_export.result().returned, Path)

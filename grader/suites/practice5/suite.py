@@ -61,13 +61,19 @@ def _call(module: Attempt[ModuleType], name: str, *args: Any, **kwargs: Any) -> 
     return student.call(func, *args, **kwargs)
 
 
+def _with_hint(error: student.StudentCodeError, hint: str) -> student.StudentCodeError:
+    """The same failure, its kind kept for batch grading, with ``hint`` after its message."""
+    error.args = (f"{error}\n{hint}",)
+    return error
+
+
 def _call_json(module: Attempt[ModuleType], name: str, path: Path) -> Any:
     """Like ``_call`` on a JSON file; a strict-JSON failure gets the hint on raw separators."""
     try:
         return _call(module, name, path)
     except student.StudentCodeError as error:
         if "control character" in str(error):
-            raise student.StudentCodeError(f"{error}\n{JSON_HINT}") from None
+            raise _with_hint(error, JSON_HINT) from None
         raise
 
 
@@ -464,9 +470,10 @@ def test_parse_layer_info_not_detailed(parser: Attempt[ModuleType], not_detailed
         except student.StudentCodeError as error:
             if "not implemented yet" in str(error):
                 raise
-            raise student.StudentCodeError(
-                f'{error}\nOn {not_detailed.name}, whose "Layers" are plain name strings, raise a ValueError '
-                "whose message says to rebuild the engine with --profilingVerbosity=detailed."
+            raise _with_hint(
+                error,
+                f'On {not_detailed.name}, whose "Layers" are plain name strings, raise a ValueError '
+                "whose message says to rebuild the engine with --profilingVerbosity=detailed.",
             ) from None
     fail(
         f"{what} returned {_short(returned)}; expected a ValueError whose message says to rebuild with "
@@ -669,9 +676,10 @@ def test_summarize_unknown_layer_type(parser: Attempt[ModuleType]) -> None:
     except student.StudentCodeError as error:
         if "not implemented yet" in str(error):
             raise
-        raise student.StudentCodeError(
-            f"{error}\nThe profile given has layers that the layer list lacks ({', '.join(sorted(missing))}): "
-            'count their time as "Unknown", e.g. layer_type.get(entry.name, "Unknown").'
+        raise _with_hint(
+            error,
+            f"The profile given has layers that the layer list lacks ({', '.join(sorted(missing))}): "
+            'count their time as "Unknown", e.g. layer_type.get(entry.name, "Unknown").',
         ) from None
     by_type = got.get("time_by_type") if isinstance(got, dict) else None
     expect(isinstance(by_type, dict), f"summarize()['time_by_type'] is {_short(by_type)}; expected a dict.")
@@ -695,9 +703,10 @@ def test_summarize_zero_total(parser: Attempt[ModuleType]) -> None:
     except student.StudentCodeError as error:
         if "not implemented yet" in str(error):
             raise
-        raise student.StudentCodeError(
-            f"{error}\nEvery layer of the profile given took 0 ms, so total_ms is 0: then reformat_percent is 0.0 "
-            "(check total_ms > 0 before dividing)."
+        raise _with_hint(
+            error,
+            "Every layer of the profile given took 0 ms, so total_ms is 0: then reformat_percent is 0.0 "
+            "(check total_ms > 0 before dividing).",
         ) from None
     expect(isinstance(got, dict), f"summarize() returned {type(got).__name__}; expected a dict.")
     for key in ("total_ms", "reformat_percent"):
@@ -784,9 +793,9 @@ def test_path_arguments_may_be_str(parser: Attempt[ModuleType], files: dict[str,
         except student.StudentCodeError as error:
             if "not implemented yet" in str(error):
                 raise
-            raise student.StudentCodeError(
-                f"{error}\n{name}() got its path as a str, {str(args[-1])!r}, and failed; with a pathlib.Path it "
-                f"works. {hint}"
+            raise _with_hint(
+                error,
+                f"{name}() got its path as a str, {str(args[-1])!r}, and failed; with a pathlib.Path it works. {hint}",
             ) from None
 
     def rows(value: Any, fields: Sequence[str]) -> Any:
