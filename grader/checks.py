@@ -38,7 +38,7 @@ class Attempt(Generic[T]):
     def result(self) -> T:
         """The value, or the student's failure raised again."""
         if self._error is not None:
-            raise StudentCodeError(str(self._error))
+            raise StudentCodeError(str(self._error), self._error.kind)
         return self._value  # type: ignore[return-value]
 
 

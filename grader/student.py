@@ -23,8 +23,47 @@ from typing import Any
 MAX_MESSAGE_LINES = 12
 
 
+# How student code failed (``StudentCodeError.kind``): batch grading flags a practice for a human
+# when every test of it failed for one of these reasons (a syntax error, an untouched stub...).
+MISSING_FILE = "missing file"
+SYNTAX_ERROR = "syntax error"
+IMPORT_ERROR = "import error"
+MISSING_FUNCTION = "missing function"
+NOT_IMPLEMENTED = "not implemented"
+EXCEPTION = "exception"
+EXITED = "exited"
+TIMED_OUT = "timeout"
+
+
 class StudentCodeError(Exception):
-    """The student's code failed; ``str(error)`` is the message the student sees."""
+    """The student's code failed; ``str(error)`` is the message the student sees, ``kind`` how it failed."""
+
+    def __init__(self, message: str, kind: str = EXCEPTION) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class TimeLimitExceeded(BaseException):
+    """Raised by the grading plugin's timer when a test runs past its time limit.
+
+    A BaseException, like KeyboardInterrupt, so that a student's ``except Exception`` does not
+    swallow it; ``call`` turns it into the student's "did not return" message.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the test's time limit of {seconds:g} s was reached")
+        self.seconds = seconds
+
+
+def kind_of(error: BaseException | None) -> str:
+    """The ``kind`` of the StudentCodeError behind ``error`` (suites re-raise with new text), else ""."""
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, StudentCodeError):
+            return error.kind
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return ""
 
 
 # Where grading started: suites run student code in temporary folders, but messages show
@@ -48,7 +87,8 @@ def load(path: Path) -> ModuleType:
     if not path.is_file():
         raise StudentCodeError(
             f"{display_path(path)} not found. Keep the file name the practice gives "
-            f"({path.name}) in the practice folder."
+            f"({path.name}) in the practice folder.",
+            MISSING_FILE,
         )
     source = path.read_bytes()
     key = (str(path.resolve()), hash(source))
@@ -68,16 +108,25 @@ def load(path: Path) -> ModuleType:
         line = (error.text or "").rstrip()
         raise StudentCodeError(
             f"{display_path(path)} has a syntax error at line {error.lineno}: {error.msg}\n"
-            f"    {line}\nFix it, then run the tests again."
+            f"    {line}\nFix it, then run the tests again.",
+            SYNTAX_ERROR,
         ) from None
     except BaseException as error:  # noqa: BLE001 - anything at import is the student's
         sys.modules.pop(name, None)
         if isinstance(error, KeyboardInterrupt):
             raise
+        if isinstance(error, TimeLimitExceeded):
+            raise StudentCodeError(
+                f"Importing {display_path(path)} did not finish within {error.seconds:g} s, this test's time "
+                f"limit.\n{_student_frames(error.__traceback__, path, alarm=True)}"
+                "Code at the top level of the file runs on import: move work into the functions.",
+                TIMED_OUT,
+            ) from None
         raise StudentCodeError(
             f"Importing {display_path(path)} raised {_describe(error)}\n"
             f"{_student_frames(error.__traceback__, path)}"
-            "Code at the top level of the file runs on import: move work into the functions."
+            "Code at the top level of the file runs on import: move work into the functions.",
+            IMPORT_ERROR,
         ) from None
     finally:
         if sys.path and sys.path[0] == str(path.parent):
@@ -93,7 +142,8 @@ def function(module: ModuleType, name: str, signature_hint: str) -> Callable[...
         path = Path(module.__file__ or "?")
         raise StudentCodeError(
             f"{display_path(path)} has no function {name}(). Keep the stub's definition:\n"
-            f"    def {name}{signature_hint}"
+            f"    def {name}{signature_hint}",
+            MISSING_FUNCTION,
         )
     return func
 
@@ -128,17 +178,26 @@ def _guarded(func: Callable[..., Any], work: Callable[[], Any]) -> Any:
         return work()
     except KeyboardInterrupt:
         raise
+    except TimeLimitExceeded as error:
+        raise StudentCodeError(
+            f"{name}() did not return within {error.seconds:g} s, this test's time limit: an endless loop, or "
+            f"work far slower than it needs to be?\n{_student_frames(error.__traceback__, path, alarm=True)}"
+            f"Fix {name}() in {display_path(path)} and run the tests again.",
+            TIMED_OUT,
+        ) from None
     except NotImplementedError as error:
         if _raised_in(error.__traceback__, path):
             stub = _frames(error.__traceback__)[-1].name  # load_data() may fail in a stubbed preprocess()
             raise StudentCodeError(
                 f"{stub}() is not implemented yet: in {display_path(path)}, replace "
-                f"`raise NotImplementedError` in {stub}() with your code (see the TODO comments)."
+                f"`raise NotImplementedError` in {stub}() with your code (see the TODO comments).",
+                NOT_IMPLEMENTED,
             ) from None
         raise StudentCodeError(_crash_message(name, error, path)) from None
     except SystemExit as error:
         raise StudentCodeError(
-            f"{name}() called sys.exit({error.code!r}). Return a value instead of exiting ({display_path(path)})."
+            f"{name}() called sys.exit({error.code!r}). Return a value instead of exiting ({display_path(path)}).",
+            EXITED,
         ) from None
     except BaseException as error:  # noqa: BLE001 - includes pytest.skip()/fail() called by students
         raise StudentCodeError(_crash_message(name, error, path)) from None
@@ -183,9 +242,12 @@ def _same_file(filename: str, path: Path) -> bool:
         return False
 
 
-def _student_frames(tb: TracebackType | None, path: Path) -> str:
-    """The student's own lines in the traceback, plus where in a library it ended."""
-    frames = _frames(tb)
+def _student_frames(tb: TracebackType | None, path: Path, *, alarm: bool = False) -> str:
+    """The student's own lines in the traceback, plus where in a library it ended.
+
+    ``alarm``: the innermost frame is the grading plugin's time-limit handler, not part of the story.
+    """
+    frames = _frames(tb)[:-1] if alarm else _frames(tb)
     lines = []
     for frame in frames:
         if _same_file(frame.filename, path):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import outputs, results, stream, submissions
+from grader.batch import outputs, results, stream, submissions, trusted
 from grader.batch.progress import Progress
 from grader.batch.runner import Outcome
 from grader.batch.sandbox import Limits
@@ -236,9 +236,17 @@ def _submission(practices: tuple[int, ...] = (5,)) -> submissions.Submission:
     return entry
 
 
-def _result(nodeid: str, status: str, fraction: float = 1.0, message: str = "") -> dict:
-    """One streamed result."""
-    return {"nodeid": ENTRY + nodeid, "status": status, "fraction": fraction, "message": message, "duration": 0.1}
+def _result(nodeid: str, ran: str, fraction: float = 1.0, message: str = "", kind: str = "") -> dict:
+    """One streamed result (``grader.plugin.scoring.Outcome.to_json``)."""
+    return {
+        "nodeid": ENTRY + nodeid,
+        "ran": ran,
+        "fraction": fraction,
+        "message": message,
+        "kind": kind,
+        "duration": 0.1,
+        "called": ran != "skipped",
+    }
 
 
 def test_scores_come_from_the_trusted_suite() -> None:
@@ -261,23 +269,33 @@ def test_a_skip_the_trusted_run_did_not_expect_counts_as_failed() -> None:
     assert "counts as failed" in result.tests[0]["output"]
 
 
-def test_a_test_the_reference_skipped_counts_only_when_it_ran() -> None:
-    """calib.cache: the reference hands none in (skipped); a student who does is graded on it."""
-    suite = _suite()
-    suite.tests[1].may_skip = True
-    skipped = Outcome(
-        results={
-            ENTRY + "t1": _result("t1", "passed"),
-            ENTRY + "t2": _result("t2", "skipped", 0.0, "not graded on this machine: no calib.cache"),
+def test_a_test_the_reference_skipped_is_graded_for_nobody() -> None:
+    """One class, one maximum: a test the reference run skipped (no calib.cache in solutions/) is out of
+    every student's maximum, whether their own run skipped it, failed it or passed it."""
+    suite = trusted._from_report(
+        {
+            "tests": [
+                {**vars(info), "max_score": info.max_score, "skip_reason": info.not_graded} for info in _suite().tests
+            ],
+            "outcomes": {
+                ENTRY + "t1": _result("t1", "passed"),
+                ENTRY + "t2": _result("t2", "skipped", 0.0, "not graded on this machine: no calib.cache"),
+            },
         },
-        done={"exitstatus": 0},
+        "hash",
+        have_solutions=True,
     )
-    result = results.build(_submission(), "k", [5], suite, skipped, Limits())
-    assert (result.score, result.max_score, result.tests[1]["status"]) == (2.0, 2.0, "not graded")
-    ran = Outcome(results={**skipped.results, ENTRY + "t2": _result("t2", "failed", 0.0, "wrong scale")})
-    ran.done = {"exitstatus": 1}
-    result = results.build(_submission(), "k", [5], suite, ran, Limits())
-    assert (result.score, result.max_score, result.tests[1]["output"]) == (2.0, 3.0, "wrong scale")
+    assert suite.tests[1].not_graded.startswith("not graded on this machine: no calib.cache")
+    maxima = set()
+    for ran, fraction in (("skipped", 0.0), ("failed", 0.0), ("passed", 1.0)):
+        outcome = Outcome(
+            results={ENTRY + "t1": _result("t1", "passed"), ENTRY + "t2": _result("t2", ran, fraction, "x")},
+            done={"exitstatus": 0},
+        )
+        result = results.build(_submission(), "k", [5], suite, outcome, Limits())
+        assert (result.score, result.tests[1]["status"]) == (2.0, "not graded")
+        maxima.add(result.max_score)
+    assert maxima == {2.0}
 
 
 def test_missing_practice_makes_the_grade_partial() -> None:

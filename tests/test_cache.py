@@ -84,8 +84,11 @@ def _slow_writer(root: str, index: int) -> str:
 
 def test_concurrent_writers_never_corrupt(tmp_path: Path) -> None:
     """Writers racing on one key all get one complete file, and no temporary file is left."""
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        paths = pool.starmap(_slow_writer, [(str(tmp_path), i) for i in range(4)])
+    # fork, not spawn: a spawned worker must import this module by name, which plain `pytest`
+    # (unlike `python -m pytest`) does not make possible, and a Pool whose workers cannot load
+    # their task waits forever. The timeout turns any such hang into a failure.
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        paths = pool.starmap_async(_slow_writer, [(str(tmp_path), i) for i in range(4)]).get(timeout=120)
     assert len(set(paths)) == 1
     data = Path(paths[0]).read_bytes()
     assert len(data) == 20 * 50_000 and len(set(data)) == 1  # one writer's complete content

@@ -157,3 +157,135 @@ def test_report_written_even_without_graded_tests(pytester: pytest.Pytester, tmp
     pytester.runpytest_subprocess("--grade-report", str(tmp_path / "r.json"))
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["score"] == 0 and report["tests"] == []
+
+
+# ---------------------------------------------------------------- tests that did not run (issue 12, item 2)
+
+
+def _report(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
+    """The synthetic suite graded with extra pytest options."""
+    folder = pytester.mkdir("practice9")
+    (folder / "test_practice9.py").write_text(SUITE)
+    result = pytester.runpytest_subprocess("practice9", "--grade-report", "report.json", *args)
+    return result, json.loads((pytester.path / "report.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("args", "ran", "sentence"),
+    [
+        (("-k", "passes or partial"), {"test_passes", "test_partial"}, "graded tests 5 deselected"),
+        (("--deselect", "practice9/test_practice9.py::test_fails"), None, "graded tests 1 deselected"),
+        (("-x",), {"test_passes", "test_fails"}, "graded tests 5 not run (the run stopped early"),
+    ],
+)
+def test_tests_that_did_not_run_are_in_no_total(
+    pytester: pytest.Pytester, args: tuple[str, ...], ran: set[str] | None, sentence: str
+) -> None:
+    """-k, --deselect and -x: the table, the totals and results.json hold only the tests that ran; none is 'passed'."""
+    result, report = _report(pytester, *args)
+    names = {t["extra_data"]["nodeid"].split("::")[-1] for t in report["tests"]}
+    everything = {"test_passes", "test_fails", "test_partial", "test_note", "test_needs_tensorrt"}
+    everything |= {"test_student_error", "test_grader_bug"}
+    expected = ran if ran is not None else everything - {"test_fails"}
+    assert names == expected
+    maximum = {"test_passes": 2, "test_fails": 3, "test_partial": 4, "test_note": 1, "test_student_error": 1}
+    maximum["test_grader_bug"] = 1
+    assert report["extra_data"]["max_score"] == sum(maximum.get(name, 0) for name in expected)
+    text = result.stdout.str()
+    assert sentence in text
+    table = text.split("Practice 9")[1]
+    assert table.count("PASS") == len(expected & {"test_passes", "test_note"})
+    graded = len(expected - {"test_needs_tensorrt"})
+    passed = len(expected & {"test_passes", "test_note"})
+    assert f"{passed} of {graded} graded tests passed" in text
+    numbers = {t["extra_data"]["nodeid"].split("::")[-1]: t["number"] for t in report["tests"]}
+    assert numbers.get("test_partial", "9.3") == "9.3"  # the suite's numbering, whatever was deselected
+
+
+def test_a_full_run_says_nothing_was_left_out(graded: tuple[pytest.RunResult, dict]) -> None:
+    """Without -k/-x every graded test ran: no 'not in this total' line."""
+    result, report = graded
+    assert "Not in this total" not in result.stdout.str()
+    assert report["extra_data"]["left_out"] == {"deselected": 0, "not_run": 0}
+
+
+# ---------------------------------------------------------------- per-test time limit (issue 12, item 6)
+
+ENDLESS = '''
+import time
+import pytest
+from grader import student
+
+def endless():
+    while True:
+        try:
+            time.sleep(0.05)
+        except Exception:  # a student's catch-all does not swallow the limit
+            pass
+
+@pytest.mark.points(2)
+def test_loops():
+    """a check whose student code never returns"""
+    student.call(endless)
+
+@pytest.mark.points(1)
+def test_after():
+    """a check after it"""
+
+@pytest.mark.points(1)
+def test_grader_slow():
+    """a check where the grader itself is slow"""
+    time.sleep(30)
+'''
+
+
+def test_an_endless_student_function_fails_its_test_only(pytester: pytest.Pytester) -> None:
+    """pytest-timeout's limit fails the looping test with the student's message; the next tests run."""
+    folder = pytester.mkdir("practice9")
+    (folder / "test_practice9.py").write_text(ENDLESS)
+    result = pytester.runpytest_subprocess("practice9", "--timeout", "2", "--grade-report", "report.json")
+    report = json.loads((pytester.path / "report.json").read_text())
+    by_name = {t["extra_data"]["nodeid"].split("::")[-1]: t for t in report["tests"]}
+    assert by_name["test_loops"]["status"] == "failed"
+    assert "endless() did not return within 2 s" in by_name["test_loops"]["output"]
+    assert by_name["test_loops"]["extra_data"]["failure_kind"] == "timeout"
+    assert by_name["test_after"]["status"] == "passed"
+    assert "grader's own work (not in your code)" in by_name["test_grader_slow"]["output"]
+    assert "Timeout" not in result.stdout.str().split("Practice 9")[0]  # no stack dump of pytest-timeout
+
+
+def test_graded_tests_get_the_default_time_limit(pytester: pytest.Pytester) -> None:
+    """Without --timeout a graded test still has a limit (the lab's default), an ordinary test none."""
+    folder = pytester.mkdir("practice9")
+    (folder / "test_practice9.py").write_text(
+        "import pytest\n@pytest.mark.points(1)\ndef test_g(request):\n    '''g'''\n"
+        "    assert request.node.get_closest_marker('timeout').args == (120.0,)\n"
+        "@pytest.mark.points(1)\n@pytest.mark.requires('tensorrt')\ndef test_t():\n    '''t'''\n"
+        "def test_plain(request):\n    assert request.node.get_closest_marker('timeout') is None\n"
+    )
+    result = pytester.runpytest_subprocess("practice9")
+    result.assert_outcomes(passed=2, skipped=1)
+
+
+SWALLOWER = """
+import pytest
+
+@pytest.mark.points(1)
+def test_x():
+    '''x'''
+    while True:
+        try:
+            while True:
+                pass
+        except BaseException:
+            pass
+"""
+
+
+def test_code_that_swallows_every_alarm_ends_the_run_with_a_message(pytester: pytest.Pytester) -> None:
+    """A bare except in a loop catches every alarm: the run stops (as pytest-timeout's thread method) and says why."""
+    folder = pytester.mkdir("practice9")
+    (folder / "test_practice9.py").write_text(SWALLOWER)
+    result = pytester.runpytest_subprocess("practice9", "--timeout", "1", timeout=60)
+    assert result.ret == 3
+    assert "caught the grader's stop 10 times" in result.stderr.str()

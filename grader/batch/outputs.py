@@ -35,7 +35,8 @@ def summary(results: list[StudentResult], limit: int = 60) -> list[str]:
     out = [f"{'student':<{width}}  {'score':>13}  {'status':<8}  {'time':>7}  detail"]
     for r in rows:
         percent = f"{100 * r.score / r.max_score:5.1f}%" if r.max_score else "   - "
-        detail = r.detail.splitlines()[0][:70] if r.detail else ""
+        text = r.flags[0] if r.flags and r.status in ("graded", "partial") else r.detail
+        detail = text.splitlines()[0][:70] if text else ""
         score = f"{r.score:g}/{r.max_score:g}"
         out.append(f"{r.id:<{width}}  {score:>7} {percent}  {r.status:<8}  {r.duration_s:6.1f}s  {detail}")
     out.append("  ".join(f"{status}: {count}" for status, count in counts.items()) + f"  (total {len(results)})")
@@ -105,11 +106,9 @@ def report_html(results: list[StudentResult], manifest: dict[str, Any]) -> str:
         )
     parts.append("</table><h2>Needs a look</h2><table><tr><th>student</th><th>status</th><th>why</th></tr>")
     for result in sorted(results, key=lambda r: r.id):
-        if result.status in ("graded", "partial") and not result.events:
+        if result.status in ("graded", "partial") and not result.flags:
             continue
-        why = result.detail or ""
-        if result.events:
-            why += (" | " if why else "") + "; ".join(result.events[:3])
+        why = " | ".join(([result.detail] if result.status not in ("graded", "partial") else []) + result.flags)
         parts.append(
             f"<tr><td><a href='{e(result_folder(result.id))}/feedback.md'>{e(result.id)}</a></td>"
             f"<td>{result.status}</td><td>{e(why[:400])}</td></tr>"

@@ -1,8 +1,9 @@
 """A student's grade, recomputed by the parent from the pristine suite and the worker's signed stream.
 
 Points, visibility and names come from the trusted run (``trusted.TrustedSuite``), never from the
-worker. A test is "not graded on this machine" only when the trusted run says so; any other skip
-counts as a failure. Status: ``graded`` (every test ran), ``partial`` (every test ran, some requested
+worker, and every outcome becomes points in ``grader.plugin.scoring.score``, as in a student's own
+run. A test is "not graded on this machine" only when the trusted run says so, for every student
+alike (one maximum per practice); any other skip counts as a failure. Status: ``graded`` (every test ran), ``partial`` (every test ran, some requested
 practices were not handed in), ``timeout`` (wall clock or CPU time), ``crashed`` (the worker died, or
 a memory, file size, process, disk or output limit ended it), ``invalid`` (nothing gradable handed
 in, or the results channel saw tampering or forgery).
@@ -13,23 +14,24 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader import student
 from grader.batch.runner import Outcome
 from grader.batch.sandbox import EXIT_SETUP, Limits
 from grader.batch.stream import EXIT_CHANNEL, EXIT_LIMIT, EXIT_TAMPER
 from grader.batch.submissions import Submission, describe_missing
 from grader.batch.trusted import TestInfo, TrustedSuite
-from grader.plugin import report
+from grader.plugin import report, scoring
 from grader.plugin.scoring import FAILED, NOT_GRADED, PASSED, TestResult, group
 from grader.practices import PRACTICES
 
 GRADED, PARTIAL, TIMEOUT, CRASHED, INVALID = "graded", "partial", "timeout", "crashed", "invalid"
 STATUSES = (GRADED, PARTIAL, TIMEOUT, CRASHED, INVALID)
-RESULT_SCHEMA = 1
-NOT_GRADED_PREFIX = "not graded on this machine"
+RESULT_SCHEMA = 2  # 2: tests scored by grader.plugin.scoring, flags for a human
 
 
 @dataclass
@@ -46,6 +48,7 @@ class StudentResult:
     tests: list[dict[str, Any]]
     submission: dict[str, Any]
     events: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # what needs a human's look, and why
     notes: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     peak_rss_mb: float = 0.0
@@ -143,6 +146,65 @@ def _ending(outcome: Outcome, limits: Limits) -> tuple[str, str]:
     return "", ""
 
 
+def _running(outcome: Outcome | None, suite: TrustedSuite) -> str | None:
+    """The name of the test that was running when a limit or tampering ended the run."""
+    if outcome is None or not (outcome.limit or outcome.tamper):
+        return None
+    nodeid = (outcome.limit or outcome.tamper or {}).get("nodeid")
+    return next((t.name for t in suite.tests if t.nodeid == nodeid), None)
+
+
+def _missing_text(info: TestInfo, outcome: Outcome | None, ending: str, why: str, running: str | None) -> str:
+    """Why a gradable test of a handed-in practice has no result."""
+    if outcome is None:
+        return why
+    if ending and running in (None, info.name):
+        return f"Not finished: {why}"
+    if ending:
+        return f"Not run: the grading had already stopped ({why.splitlines()[0]})"
+    return "No result was received for this test."
+
+
+def practice_results(
+    number: int, handed_in: bool, suite: TrustedSuite, outcome: Outcome | None, ending: str, why: str
+) -> list[TestResult]:
+    """Every test of one practice, scored by the one model; the maximum comes from the trusted run only."""
+    received = outcome.results if outcome is not None else {}
+    running = _running(outcome, suite)
+    tests = []
+    for info in suite.for_practice(number):
+        spec = info.spec()
+        raw = received.get(info.nodeid)
+        if info.not_graded:
+            tests.append(scoring.not_graded(spec, info.not_graded))
+        elif not handed_in:
+            tests.append(scoring.not_run(spec, not_handed_in(number), student.MISSING_FILE))
+        elif raw is None:
+            text = _missing_text(info, outcome, ending, why, running)
+            running = info.name if ending and running is None else running
+            tests.append(scoring.not_run(spec, text, scoring.INTERNAL if not ending else ""))
+        else:
+            tests.append(scoring.score(spec, scoring.Outcome.from_json(raw), skip_is_failure=True))
+    return tests
+
+
+def not_handed_in(number: int) -> str:
+    """The message of a test whose practice was not handed in."""
+    return f"Not handed in: {PRACTICES[number].student_file} was not found in the submission."
+
+
+def _status(submission: Submission, requested: list[int], outcome: Outcome | None, limits: Limits) -> tuple[str, str]:
+    """The submission's ending status and why ("" when it was graded to the end)."""
+    present = [n for n in requested if n in submission.files]
+    if submission.unreadable:
+        return INVALID, submission.unreadable
+    if not present:
+        return INVALID, describe_missing(requested)
+    if outcome is not None:
+        return _ending(outcome, limits)
+    return "", ""
+
+
 def build(
     submission: Submission,
     key: str,
@@ -151,59 +213,29 @@ def build(
     outcome: Outcome | None,
     limits: Limits,
 ) -> StudentResult:
-    """Scores per test and practice, the status and its explanation."""
-    present = [n for n in requested if n in submission.files]
-    ending, why = ("", "")
-    if submission.unreadable:
-        ending, why = INVALID, submission.unreadable
-    elif not present:
-        ending, why = INVALID, describe_missing(requested)
-    elif outcome is not None:
-        ending, why = _ending(outcome, limits)
-    results = outcome.results if outcome is not None else {}
-    running = None  # the test that was running when the run ended
-    if outcome is not None and (outcome.limit or outcome.tamper):
-        nodeid = (outcome.limit or outcome.tamper or {}).get("nodeid")
-        running = next((t.name for t in suite.tests if t.nodeid == nodeid), None)
-    tests: list[dict[str, Any]] = []
+    """Scores per test and practice, the status, its explanation and what needs a human's look."""
+    ending, why = _status(submission, requested, outcome, limits)
+    tests: list[TestResult] = []
     practices: dict[str, dict[str, Any]] = {}
     for number in requested:
-        handed_in = number in submission.files
         found = submission.files.get(number)
-        sums = {
+        scored = practice_results(number, found is not None, suite, outcome, ending, why)
+        tests += scored
+        practices[str(number)] = {
             "title": PRACTICES[number].title,
-            "score": 0.0,
-            "max": 0.0,
-            "handed_in": handed_in,
+            "score": round(sum(r.score for r in scored), 4),
+            "max": round(sum(r.max_score for r in scored), 4),
+            "handed_in": found is not None,
             "where": f"{found.where} ({found.placement})" if found else "",
         }
-        for position, info in enumerate(suite.for_practice(number), 1):
-            entry, missing = _test(info, position, handed_in, results.get(info.nodeid))
-            if missing and outcome is None:
-                entry["output"] = why
-            elif missing and ending and running in (None, info.name):
-                running = info.name
-                entry["output"] = f"Not finished: {why}"
-            elif missing and ending:
-                entry["output"] = f"Not run: the grading had already stopped ({why.splitlines()[0]})"
-            elif missing:
-                entry["output"] = "No result was received for this test."
-            tests.append(entry)
-            sums["score"] += entry["score"]
-            sums["max"] += entry["max_score"]
-        sums["score"] = round(sums["score"], 4)
-        sums["max"] = round(sums["max"], 4)
-        practices[str(number)] = sums
-    status = ending or (GRADED if len(present) == len(requested) else PARTIAL)
-    if not ending and status == PARTIAL:
-        missing_files = [n for n in requested if n not in submission.files]
+    missing_files = [n for n in requested if n not in submission.files]
+    status = ending or (PARTIAL if missing_files else GRADED)
+    if status == PARTIAL:
         why = "not handed in: " + ", ".join(f"practice{n}/{PRACTICES[n].student_file}" for n in missing_files)
+    running = _running(outcome, suite)
     if running is not None:
         why += f"\nIt happened during: {running}"
-    events = []
-    if outcome is not None:
-        for result in results.values():
-            events.extend(result.get("events", []))
+    events = [event for raw in (outcome.results.values() if outcome else []) for event in raw.get("events", [])]
     return StudentResult(
         id=submission.id,
         key=key,
@@ -212,7 +244,7 @@ def build(
         score=round(sum(p["score"] for p in practices.values()), 4),
         max_score=round(sum(p["max"] for p in practices.values()), 4),
         practices=practices,
-        tests=tests,
+        tests=[test.to_json() for test in tests],
         submission={
             "source": submission.source.name,
             "kind": submission.kind,
@@ -221,6 +253,7 @@ def build(
             "notes": submission.notes,
         },
         events=events[:50],
+        flags=flags(tests, practices, events),
         notes=(outcome.notes if outcome is not None else []),
         duration_s=round(outcome.duration_s, 2) if outcome is not None else 0.0,
         peak_rss_mb=round(outcome.peak_rss / 2**20, 1) if outcome is not None else 0.0,
@@ -229,45 +262,40 @@ def build(
     )
 
 
-def _test(info: TestInfo, position: int, handed_in: bool, result: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
-    """One test's entry decided by the parent, and whether its result is missing."""
-    entry: dict[str, Any] = {
-        "nodeid": info.nodeid,
-        "name": info.name,
-        "practice": info.practice,
-        "number": f"{info.practice}.{position}",
-        "max_score": info.max_score,
-        "score": 0.0,
-        "status": FAILED,
-        "output": "",
-        "visibility": info.visibility,
-        "duration": 0.0,
-    }
-    if info.not_graded:
-        entry.update(status=NOT_GRADED, max_score=0.0, points_if_graded=info.max_score, output=info.not_graded)
-        return entry, False
-    if not handed_in:
-        entry["output"] = f"Not handed in: {PRACTICES[info.practice].student_file} was not found in the submission."
-        return entry, False
-    if result is None:
-        if info.may_skip:  # never reached: left out like the reference's own skip
-            entry.update(status=NOT_GRADED, max_score=0.0, points_if_graded=info.max_score, output="not run")
-            return entry, False
-        return entry, True
-    entry["duration"] = result.get("duration", 0.0)
-    message = str(result.get("message", ""))
-    if result.get("status") == "skipped" and info.may_skip and message.startswith(NOT_GRADED_PREFIX):
-        # The reference is skipped here too, for its own inputs (no calib.cache, no resnet50 weights).
-        entry.update(status=NOT_GRADED, max_score=0.0, points_if_graded=info.max_score, output=message)
-        return entry, False
-    if result.get("status") == "passed":
-        entry.update(status=PASSED, score=info.max_score, output=message)
-    elif result.get("status") == "skipped":
-        entry["output"] = f"This test was skipped, which counts as failed here: {message}"
-    else:
-        fraction = float(result.get("fraction", 0.0))
-        entry.update(score=round(info.max_score * max(0.0, min(1.0, fraction)), 4), output=message)
-    return entry, False
+# Every graded test of a handed-in practice failed, most of them for one of these reasons: a human should look.
+_WHOLE_PRACTICE = {
+    student.SYNTAX_ERROR: "{file} has a syntax error, so none of its tests could run",
+    student.IMPORT_ERROR: "importing {file} fails, so none of its tests could run",
+    student.NOT_IMPLEMENTED: "{file} is still the unimplemented stub",
+    student.MISSING_FUNCTION: "{file} does not define the practice's functions",
+    student.TIMED_OUT: "{file} ran past the per-test time limit",
+    scoring.INTERNAL: "the grader failed on it (not the student's code)",
+}
+
+
+def flags(tests: list[TestResult], practices: dict[str, dict[str, Any]], events: list[str]) -> list[str]:
+    """What a human should look at: a handed-in practice that earned nothing for a reason other than wrong
+    answers (a syntax error, the untouched stub...), a time limit, the submission's own forbidden actions."""
+    out = []
+    for number, practice in practices.items():
+        graded = [t for t in tests if str(t.practice) == number and t.graded]
+        if not practice["handed_in"] or not graded:
+            continue
+        file = f"practice{number}/{PRACTICES[int(number)].student_file}"
+        kinds = Counter(t.kind for t in graded)
+        kind, count = kinds.most_common(1)[0]
+        if all(t.status == FAILED for t in graded) and kind in _WHOLE_PRACTICE:
+            example = next(t for t in graded if t.kind == kind).output.strip().splitlines() or [""]
+            reason = _WHOLE_PRACTICE[kind].format(file=file)
+            out.append(f"Practice {number}: {reason} ({count} of {len(graded)} tests: {example[0]})")
+        elif kinds[student.TIMED_OUT]:
+            first = next(t for t in graded if t.kind == student.TIMED_OUT)
+            out.append(
+                f"Practice {number}: {kinds[student.TIMED_OUT]} test(s) ran past the time limit, e.g. {first.number}"
+            )
+    if events:
+        out.append("the submission's own code did what grading does not allow: " + "; ".join(events[:3]))
+    return out
 
 
 # ---------------------------------------------------------------- files for one student
@@ -275,32 +303,33 @@ def _test(info: TestInfo, position: int, handed_in: bool, result: dict[str, Any]
 
 def gradescope(result: StudentResult, fingerprint: dict[str, Any]) -> dict[str, Any]:
     """results.json in Gradescope's schema, through the plugin's own writer."""
-    results = []
-    for test in result.tests:
-        status = test["status"]
-        results.append(
-            TestResult(
-                nodeid=test["nodeid"],
-                name=test["name"],
-                practice=test["practice"],
-                folder=f"practice{test['practice']}",
-                max_score=test.get("points_if_graded", test["max_score"]),
-                visibility=test["visibility"],
-                status=status,
-                score=test["score"],
-                output=test["output"],
-                duration=test["duration"],
-            )
-        )
+    tests = [TestResult.from_json(test) for test in result.tests]
     titles = {number: practice.title for number, practice in PRACTICES.items()}
-    hidden = any(t["visibility"] == "hidden" for t in result.tests)
-    data = report.gradescope(group(results, titles), result.duration_s, fingerprint, hidden)
+    hidden = any(test.visibility == "hidden" for test in tests)
+    data = report.gradescope(group(tests, titles), result.duration_s, fingerprint, hidden)
     summary = f"Status: {result.status}." + (f" {result.detail}" if result.detail else "")
     data["output"] = summary + "\n\n" + data["output"]
     extra = data["extra_data"]
     assert isinstance(extra, dict)
     extra.update(status=result.status, student=result.id, submission_hash=result.submission["hash"])
+    if result.flags:
+        extra["needs_a_look"] = result.flags
     return data
+
+
+def _test_lines(test: TestResult) -> list[str]:
+    """One test's lines in feedback.md."""
+    if test.status == NOT_GRADED:
+        mark, points = "SKIP", f"-/{test.points:g}"
+    else:
+        mark, points = ("PASS" if test.status == PASSED else "FAIL"), f"{test.score:g}/{test.points:g}"
+    lines = [f"- **{mark}** {points} {test.number} {test.name}"]
+    text = test.output.strip()
+    if text and test.status != NOT_GRADED:
+        lines += ["", "  ```text", *("  " + ln for ln in text.splitlines()[:40]), "  ```", ""]
+    elif text:
+        lines.append(f"  ({text.splitlines()[0]})")
+    return lines
 
 
 def feedback(result: StudentResult, isolation_note: str) -> str:
@@ -315,20 +344,14 @@ def feedback(result: StudentResult, isolation_note: str) -> str:
         lines.append(f"- Practice {number} ({practice['title']}): {where}")
     for note in result.submission.get("notes", []):
         lines.append(f"- Note: {note}")
+    tests = [TestResult.from_json(test) for test in result.tests]
     for number, practice in result.practices.items():
         lines += ["", f"## Practice {number} - {practice['title']}: {practice['score']:g} / {practice['max']:g}", ""]
-        for test in (t for t in result.tests if str(t["practice"]) == number):
-            if test["status"] == NOT_GRADED:
-                mark, points = "SKIP", f"-/{test.get('points_if_graded', 0):g}"
-            else:
-                mark = "PASS" if test["status"] == PASSED else "FAIL"
-                points = f"{test['score']:g}/{test['max_score']:g}"
-            lines.append(f"- **{mark}** {points} {test['number']} {test['name']}")
-            text = test["output"].strip()
-            if text and (test["status"] != NOT_GRADED):
-                lines += ["", "  ```text", *("  " + ln for ln in text.splitlines()[:40]), "  ```", ""]
-            elif text:
-                lines.append(f"  ({text.splitlines()[0]})")
+        if not practice["handed_in"]:  # one line, not one per test
+            lines.append(f"{not_handed_in(int(number))} Every graded test of this practice counts 0.")
+            continue
+        for test in (t for t in tests if str(t.practice) == number):
+            lines += _test_lines(test)
     if result.events:
         lines += ["", "## What your code did that grading does not allow", ""]
         lines += [f"- `{event}`" for event in result.events[:20]]

@@ -324,6 +324,8 @@ class Runner:
             "-p",
             "grader.plugin.hooks",
             "-p",
+            "pytest_timeout",
+            "-p",
             "no:cacheprovider",
         ]
         forbidden = [*hide, str(self.batch_root / "ws"), str(self.batch_root / "zygote")]

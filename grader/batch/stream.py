@@ -22,6 +22,7 @@ import json
 import os
 import socket
 import sys
+import sysconfig
 import threading
 import time
 import types
@@ -33,10 +34,10 @@ import pytest
 
 from grader import hardware
 from grader.plugin import hooks
+from grader.plugin.scoring import RAN_FAILED, Outcome
 
 REPORT_ENV = "TRTLAB_BATCH_REPORT"
 TAG_SIZE = 32
-MAX_TEXT = 12_000  # characters of one test's message sent to the parent
 MAX_EVENTS = 20  # audit events kept per test
 EXIT_LIMIT = 75  # worker exit code after a resource limit ended the run
 EXIT_TAMPER = 76
@@ -44,7 +45,19 @@ EXIT_CHANNEL = 77
 
 # Modules whose functions, classes and globals grading relies on: replacing any of them after
 # collection changes what a test reports.
-TRUSTED_PREFIXES = ("grader", "_pytest", "pytest", "pluggy", "numpy", "builtins", "hmac", "json", "socket", "_socket")
+TRUSTED_PREFIXES = (
+    "grader",
+    "_pytest",
+    "pytest",
+    "pytest_timeout",
+    "pluggy",
+    "numpy",
+    "builtins",
+    "hmac",
+    "json",
+    "socket",
+    "_socket",
+)
 TRUSTED_EXACT = ("os", "posix", "sys", "hashlib", "_hashlib", "traceback", "linecache")
 # Globals that pytest itself reassigns around every test.
 MUTABLE_GLOBALS = frozenset(
@@ -118,57 +131,7 @@ def verify(key: bytes, seq: int, message: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("seq") == seq else None
 
 
-def _clip(text: str, limit: int = MAX_TEXT) -> str:
-    """At most ``limit`` characters, saying how much was cut."""
-    return text if len(text) <= limit else text[:limit] + f"\n... ({len(text) - limit} more characters)"
-
-
-# ---------------------------------------------------------------- outcome of one test
-
-
-class Outcome:
-    """What one test did, folded over its setup, call and teardown reports (as the plugin scores it)."""
-
-    def __init__(self, nodeid: str) -> None:
-        self.nodeid = nodeid
-        self.status = "passed"
-        self.fraction = 0.0
-        self.message = ""
-        self.duration = 0.0
-        self.skip_reason = ""
-
-    def fold(self, item: pytest.Item, report: pytest.TestReport) -> None:
-        """Fold one phase's report in, like ``grader.plugin.hooks._record``."""
-        self.duration += report.duration
-        handle = item.stash.get(hooks.AWARD, None)
-        notes = "\n".join(handle.notes) if handle else ""
-        if report.skipped:
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-            self.status, self.fraction = "skipped", 0.0
-            self.skip_reason = str(reason).removeprefix("Skipped: ")
-            self.message = self.skip_reason
-        elif report.failed:
-            text = report.longreprtext.strip()
-            if report.when != "call":
-                text = f"Internal grader error during {report.when} (not your code; tell your instructor):\n{text}"
-            if self.status != "failed":
-                self.message = "\n".join(part for part in (text, notes) if part)
-            self.status, self.fraction = "failed", 0.0
-        elif report.when == "call":
-            fraction = handle.fraction if handle else 1.0
-            self.status = "passed" if fraction >= 1.0 else "failed"
-            self.fraction = max(0.0, min(1.0, float(fraction)))
-            self.message = notes
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "nodeid": self.nodeid,
-            "status": self.status,
-            "fraction": self.fraction,
-            "message": _clip(self.message),
-            "duration": round(self.duration, 3),
-        }
+# ---------------------------------------------------------------- resource limits
 
 
 def _exceptions(excinfo: pytest.ExceptionInfo[BaseException] | None) -> list[BaseException]:
@@ -431,7 +394,7 @@ class StreamPlugin:
         """Record watched events raised from student code (and refuse some without a sandbox)."""
         if self._guard is not None and self._snapshot is not None:
             problem = self._guard.problem(event, args)
-            if problem is None and event in _PROGRAM_EVENTS and self._from_student(sys._getframe(1)):
+            if problem is None and event in _PROGRAM_EVENTS and self._student_on_stack(sys._getframe(1)):
                 problem = "starting other programs is not allowed when the grader cannot sandbox them"
             if problem is not None:
                 if len(self._events) < MAX_EVENTS:
@@ -460,16 +423,34 @@ class StreamPlugin:
             detail = _short(path)
         else:
             detail = ", ".join(_short(arg) for arg in args[:3])
-        if len(self._events) < MAX_EVENTS and self._from_student(sys._getframe(1)):
+        if len(self._events) < MAX_EVENTS and self._student_did_it(sys._getframe(1)):
             self._events.append(f"{event}({detail})")
 
-    def _from_student(self, frame: types.FrameType | None) -> bool:
-        """Whether a submitted file is on the call stack."""
+    def _is_student_file(self, filename: str) -> bool:
+        """Whether ``filename`` is a submitted file."""
+        return filename.startswith(self._workspace) and "/assignments/practice" in filename
+
+    def _student_on_stack(self, frame: types.FrameType | None) -> bool:
+        """Whether a submitted file is anywhere on the call stack (the guard refuses broadly)."""
+        depth = 0
+        while frame is not None and depth < 80:
+            if self._is_student_file(frame.f_code.co_filename):
+                return True
+            frame = frame.f_back
+            depth += 1
+        return False
+
+    def _student_did_it(self, frame: types.FrameType | None) -> bool:
+        """Whether the student's own code raised the event: the first frame outside this module and the
+        standard library is a submitted file. A library's own work (torch probing GPUs with ctypes and
+        subprocess while the student's file imports it) is the library's, not the student's."""
         depth = 0
         while frame is not None and depth < 80:
             filename = frame.f_code.co_filename
-            if filename.startswith(self._workspace) and "/assignments/practice" in filename:
+            if self._is_student_file(filename):
                 return True
+            if filename != __file__ and not _standard_library(filename):
+                return False
             frame = frame.f_back
             depth += 1
         return False
@@ -504,11 +485,10 @@ class StreamPlugin:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """Fold each phase; send the test at teardown, or at once when a resource limit ended it."""
         report = yield
-        outcome = self._outcomes.setdefault(item.nodeid, Outcome(item.nodeid))
-        outcome.fold(item, report)
+        outcome = hooks.fold(item, report, call.excinfo, self._outcomes)
         limit = limit_hit(call.excinfo) if report.failed else None
         if limit is not None:
-            outcome.status, outcome.fraction = "failed", 0.0
+            outcome.ran, outcome.fraction = RAN_FAILED, 0.0
             self._result(outcome)
             self.send("limit", kind=limit, nodeid=item.nodeid)
             sys.stdout.flush()
@@ -529,13 +509,23 @@ class StreamPlugin:
         threads = [t.name for t in threading.enumerate() if (t.ident or 0) not in self._threads_at_start]
         events, self._events = self._events, []
         self._sent.add(outcome.nodeid)
-        self.send("result", **outcome.as_dict(), events=events, threads=threads[:5])
+        self.send("result", **outcome.to_json(), events=events, threads=threads[:5])
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """The run ended normally."""
         status = _memory_status()
         self.send("done", exitstatus=int(exitstatus), **status)
+
+
+_STDLIB = tuple({os.path.realpath(sysconfig.get_paths()[name]) + os.sep for name in ("stdlib", "platstdlib")})
+
+
+def _standard_library(filename: str) -> bool:
+    """Whether ``filename`` is Python's own code (frozen importlib included), not an installed package."""
+    if filename.startswith("<frozen "):
+        return True
+    return filename.startswith(_STDLIB) and "-packages" + os.sep not in filename
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -591,10 +581,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     report = config.stash.get(_REPORT, None)
     if report is None:
         return
-    results = config.stash[hooks.SESSION].results
+    specs = config.stash[hooks.SESSION].specs
     for index, item in enumerate(items):
-        result = results.get(item.nodeid)
-        if result is None:
+        spec = specs.get(item.nodeid)
+        if spec is None:
             continue
         missing = [
             name
@@ -605,10 +595,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         report.tests[item.nodeid] = {
             "nodeid": item.nodeid,
             "index": index,
-            "name": result.name,
-            "practice": result.practice,
-            "max_score": result.max_score,
-            "visibility": result.visibility,
+            "name": spec.name,
+            "practice": spec.practice,
+            "max_score": spec.points,
+            "visibility": spec.visibility,
+            "number": spec.number,
             "requires_missing": missing,
             "skip_reason": hardware.capability(missing[0]).skip_reason() if missing else "",
         }
@@ -622,7 +613,7 @@ def pytest_runtest_makereport(
     report_ = yield
     report = item.config.stash.get(_REPORT, None)
     if report is not None:
-        report.outcomes.setdefault(item.nodeid, Outcome(item.nodeid)).fold(item, report_)
+        hooks.fold(item, report_, call.excinfo, report.outcomes)
     return report_
 
 
@@ -633,7 +624,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     data = {
         "tests": list(report.tests.values()),
-        "outcomes": {nodeid: outcome.as_dict() for nodeid, outcome in report.outcomes.items()},
+        "outcomes": {nodeid: outcome.to_json() for nodeid, outcome in report.outcomes.items()},
         "exitstatus": int(exitstatus),
         "duration": time.monotonic() - report.started,
         "fingerprint": hardware.fingerprint(),

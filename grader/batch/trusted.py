@@ -1,11 +1,16 @@
 """What the parent knows without asking any submission: the suites' tests, points and what this machine grades.
 
-A trusted pytest process (no student code: the reference solutions, or the stubs with
-``--collect-only`` when there are no solutions) runs with ``-p grader.batch.stream`` in the same
-workspace layout as a submission, so node ids match. It gives every test's points, visibility and
-name, and which tests are "not graded on this machine" (missing hardware, or skipped by the
-reference itself). It also warms the shared artifact cache that workers read. The result is kept
-in OUT/.trusted/ keyed by the suite hash and the environment, so a resumed batch skips it.
+A trusted pytest process (no student code: the reference solutions, or the stubs when there are
+no solutions) runs with ``-p grader.batch.stream`` in the same workspace layout as a submission, so
+node ids match. It gives every test's points, visibility and name, and which tests are "not graded
+on this machine": those whose hardware is missing and those the reference run itself skipped (the
+suites skip for the machine, e.g. missing resnet50 weights or ``../shared/reference``, before they
+call student code, so the stubs tell it too). That verdict holds for every student alike: one batch
+has one maximum per practice, whatever a student hands in. The reference's own extra files (a
+``calib.cache`` beside the loader) make the tests that read them gradable for everyone. The run
+also warms the shared artifact cache that workers read. The result is kept in OUT/.batch/ keyed by
+the suite hash and the environment (which includes the reference data present), so a resumed batch
+skips it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.plugin.scoring import NOT_GRADED_PREFIX, TestSpec
 from grader.practices import PRACTICES
 
 SUITE_FILES = ("pyproject.toml",)
@@ -36,8 +42,15 @@ class TestInfo:
     max_score: float
     visibility: str
     index: int
-    not_graded: str = ""  # why this machine never grades it (missing hardware); "" = graded
-    may_skip: bool = False  # the reference itself was skipped at run time (e.g. no calib.cache handed in)
+    not_graded: str = ""  # why no student is graded on it here (missing hardware, the reference skipped it)
+    number: str = ""
+
+    def spec(self) -> TestSpec:
+        """The test as the scoring model knows it."""
+        return TestSpec(
+            self.nodeid, self.name, self.practice, f"practice{self.practice}", self.max_score, self.visibility,
+            self.number,
+        )  # fmt: skip
 
 
 @dataclass
@@ -107,24 +120,39 @@ def layout(workspace: Path, repo: Path, files: dict[int, dict[str, bytes]]) -> N
         calib.symlink_to(repo / "calib_images")
 
 
-def build(repo: Path, practices: list[int], scratch: Path, suite: str) -> TrustedSuite:
-    """Run the reference solutions (or collect the stubs) in a trusted subprocess."""
-    reference_files: dict[int, dict[str, bytes]] = {}
-    have_solutions = True
+REFERENCE_SKIPPED = "the reference run skipped it on this machine, so no student is graded on it in this batch"
+NOT_COPIED = ("README.md", "__pycache__")
+NOT_COPIED_SUFFIXES = (".onnx", ".data", ".engine", ".png", ".pyc", ".tmp")
+
+
+def reference_files(repo: Path, practices: list[int]) -> tuple[dict[int, dict[str, bytes]], bool]:
+    """The files the trusted run grades per practice: the solutions (with their extra files, such as a
+    ``calib.cache``), or the stubs of ``assignments/`` when any solution is missing; and which it was."""
+    have_solutions = all(
+        (repo / "solutions" / PRACTICES[n].folder / PRACTICES[n].student_file).is_file() for n in practices
+    )
+    root = repo / ("solutions" if have_solutions else "assignments")
+    files: dict[int, dict[str, bytes]] = {}
     for number in practices:
-        practice = PRACTICES[number]
-        source = repo / "solutions" / practice.folder / practice.student_file
-        if not source.is_file():
-            have_solutions = False
-            break
-        named = {practice.student_file: source.read_bytes()}
-        reference_files[number] = named
+        folder = root / PRACTICES[number].folder
+        files[number] = {
+            path.name: path.read_bytes()
+            for path in sorted(folder.iterdir())
+            if path.is_file()
+            and path.name not in NOT_COPIED
+            and path.name != entry(repo, number).name
+            and path.suffix not in NOT_COPIED_SUFFIXES
+        }
+    return files, have_solutions
+
+
+def build(repo: Path, practices: list[int], scratch: Path, suite: str) -> TrustedSuite:
+    """Run the reference solutions (or the stubs) in a trusted subprocess."""
+    files, have_solutions = reference_files(repo, practices)
     workspace = scratch / "reference"
     shutil.rmtree(workspace, ignore_errors=True)
     workspace.mkdir(parents=True)
-    if not have_solutions:
-        reference_files = {n: {} for n in practices}
-    layout(workspace, repo, reference_files)
+    layout(workspace, repo, files)
     report = scratch / "reference.json"
     command = [
         sys.executable,
@@ -139,12 +167,12 @@ def build(repo: Path, practices: list[int], scratch: Path, suite: str) -> Truste
         "grader.plugin.hooks",
         "-p",
         "grader.batch.stream",
+        "-p",
+        "pytest_timeout",
         "-q",
         "-p",
         "no:randomly",
     ]
-    if not have_solutions:
-        command.append("--collect-only")
     env = {
         **os.environ,
         "TRTLAB_BATCH_REPORT": str(report),
@@ -171,40 +199,43 @@ def _die_with_parent() -> None:
     die_with_parent()
 
 
+def _skip_reason(outcome: dict[str, Any] | None) -> str:
+    """Why nobody is graded on a test the reference run skipped ("" when it did not skip)."""
+    if outcome is None or outcome.get("ran") != "skipped":
+        return ""
+    message = str(outcome.get("message", "")).strip()
+    if message.startswith(NOT_GRADED_PREFIX):
+        return f"{message} ({REFERENCE_SKIPPED})"
+    return f"{NOT_GRADED_PREFIX}: {REFERENCE_SKIPPED}: {message}"
+
+
 def _from_report(data: dict[str, Any], suite: str, have_solutions: bool) -> TrustedSuite:
     """Tests and not-graded reasons from the trusted run's report."""
     outcomes = data.get("outcomes", {})
     tests = []
     warnings = []
-    reference: dict[str, Any] = {"ran": have_solutions, "practices": {}}
+    reference: dict[str, Any] = {"ran": "solutions" if have_solutions else "stubs", "practices": {}}
     for raw in sorted(data["tests"], key=lambda t: t["index"]):
-        reason = raw["skip_reason"]
         outcome = outcomes.get(raw["nodeid"])
-        may_skip = not have_solutions or (outcome is not None and outcome["status"] == "skipped")
+        reason = raw["skip_reason"] or _skip_reason(outcome)
         info = TestInfo(
-            raw["nodeid"],
-            raw["name"],
-            raw["practice"],
-            float(raw["max_score"]),
-            raw["visibility"],
-            raw["index"],
-            reason,
-            may_skip=may_skip and not reason,
-        )
+            raw["nodeid"], raw["name"], raw["practice"], float(raw["max_score"]), raw["visibility"], raw["index"],
+            reason, raw.get("number", ""),
+        )  # fmt: skip
         tests.append(info)
-        if have_solutions and not reason and not info.may_skip:
+        if have_solutions and not reason:
             sums = reference["practices"].setdefault(str(info.practice), {"score": 0.0, "max": 0.0})
             sums["max"] += info.max_score
-            if outcome is not None and outcome["status"] == "passed":
-                sums["score"] += info.max_score * outcome["fraction"]
+            if outcome is not None and outcome.get("ran") == "passed":
+                sums["score"] += info.max_score * float(outcome.get("fraction", 0.0))
             else:
                 warnings.append(
                     f"the reference solution does not pass {info.nodeid}: "
-                    + ((outcome or {}).get("message", "not run") or "").splitlines()[0][:200]
+                    + (((outcome or {}).get("message", "not run") or "").splitlines() or [""])[0][:200]
                 )
     if not have_solutions:
         warnings.append(
-            "no solutions/ here: the suites were only collected; a test a submission skips as 'not graded on this "
-            "machine' is left out of its total, and the shared cache is not warmed"
+            "no solutions/ here: the trusted run graded the stubs, so it learnt which tests this machine cannot run "
+            "but did not check that a correct submission earns every point, and the shared cache is not warmed"
         )
     return TrustedSuite(suite, tests, reference, warnings)

@@ -38,6 +38,7 @@ PRELOAD = (
     "polygraphy.backend.onnxrt",
     "polygraphy.comparator",
     "pytest",
+    "pytest_timeout",
     "grader.plugin.hooks",
     "grader.batch.stream",
     "grader.batch.sandbox",

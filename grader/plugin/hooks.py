@@ -3,7 +3,13 @@
 Markers: ``points(n)``, ``visibility(v)``, ``requires(*capabilities)``. Option:
 ``--grade-report PATH`` (Gradescope results.json). Every graded run ends with a points
 table per practice folder. A test that cannot run on this machine is reported "not graded
-on this machine" and left out of max_score, never scored 0.
+on this machine" and left out of max_score, never scored 0; a test that did not run at all
+(``-k``, ``--deselect``, after ``-x`` stopped the run) is in no table, total or report.
+
+Every graded test has a time limit (pytest-timeout's settings; by default ``CPU_TIME_LIMIT_S``,
+or ``GPU_TIME_LIMIT_S`` for tests that need TensorRT or a GPU): the timer raises
+``grader.student.TimeLimitExceeded`` in the test, which fails that test with the student's
+"did not return" message and lets the others run.
 """
 
 from __future__ import annotations
@@ -11,18 +17,26 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from grader import hardware, offline
 from grader.plugin import report
-from grader.plugin.scoring import FAILED, NOT_GRADED, PASSED, VISIBILITIES, TestResult, group
+from grader.plugin.scoring import VISIBILITIES, Outcome, PracticeScore, TestResult, TestSpec, group, score
 from grader.practices import PRACTICES, practice_of_module
-from grader.student import StudentCodeError
+from grader.student import StudentCodeError, TimeLimitExceeded
+
+CPU_TIME_LIMIT_S = 120.0  # a test of the CPU tier; the slowest takes about 10 s here, cold
+GPU_TIME_LIMIT_S = 1800.0  # a TensorRT engine build on an Orin Nano takes minutes
+REARM_S = 1.0  # after the limit, the alarm repeats: student code that catches it once still stops
+SWALLOWED_ALARMS = 10  # code that catches every alarm (a bare `except:` in a loop) ends the run after these
 
 MARKERS = (
     "points(n): points a graded test is worth (partial credit through the `grade` fixture)",
@@ -37,19 +51,30 @@ class GradingSession:
     def __init__(self, report_path: str | None) -> None:
         self.report_path = Path(report_path) if report_path else None
         self.started = time.monotonic()
-        self.results: dict[str, TestResult] = {}
+        self.specs: dict[str, TestSpec] = {}  # every graded test collected, before -k/--deselect
+        self.selected: set[str] = set()  # the graded tests pytest was asked to run
+        self.outcomes: dict[str, Outcome] = {}  # the graded tests that reported
         self.scratch = Path(tempfile.mkdtemp(prefix="trtlab-"))
         self.previous_env = offline.apply(self.scratch)
 
-    @property
-    def hidden_collected(self) -> bool:
-        """Whether hidden tests are part of this run (never true in the student release)."""
-        return any(r.visibility == "hidden" for r in self.results.values())
+    def results(self) -> list[TestResult]:
+        """The graded tests that ran or were skipped for the machine, in run order."""
+        return [score(self.specs[nodeid], outcome) for nodeid, outcome in self.outcomes.items()]
 
-    def groups(self) -> list:
+    @property
+    def left_out(self) -> report.LeftOut:
+        """Graded tests collected but not run: deselected, or left when -x or a Ctrl-C stopped the run."""
+        return report.LeftOut(len(set(self.specs) - self.selected), len(self.selected - set(self.outcomes)))
+
+    def groups(self) -> list[PracticeScore]:
         """Results grouped per practice folder."""
         titles = {number: practice.title for number, practice in PRACTICES.items()}
-        return group(list(self.results.values()), titles)
+        return group(self.results(), titles)
+
+    @property
+    def hidden_collected(self) -> bool:
+        """Whether hidden tests ran (never true in the student release)."""
+        return any(self.specs[nodeid].visibility == "hidden" for nodeid in self.outcomes)
 
 
 SESSION = pytest.StashKey[GradingSession]()
@@ -129,9 +154,11 @@ def _folder(item: pytest.Item) -> str:
         return str(folder)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Create a result for every graded test; refuse suite tests without points."""
+    """A spec for every graded test (before -k deselects any: numbers stay stable); refuse tests without points."""
     session = config.stash[SESSION]
+    positions: dict[tuple[int, str], int] = {}
     for item in items:
         marker = item.get_closest_marker("points")
         if marker is None:
@@ -150,16 +177,104 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             unknown = [name for name in requires.args if name not in hardware.REQUIREMENTS]
             if unknown:
                 raise pytest.UsageError(f"{item.nodeid}: unknown requirement(s) {unknown}")
-        session.results[item.nodeid] = TestResult(
+        practice, folder = _practice_number(item) or 0, _folder(item)
+        positions[(practice, folder)] = positions.get((practice, folder), 0) + 1
+        session.specs[item.nodeid] = TestSpec(
             nodeid=item.nodeid,
             name=_display_name(item),
-            practice=_practice_number(item) or 0,
-            folder=_folder(item),
-            max_score=float(value),
+            practice=practice,
+            folder=folder,
+            points=float(value),
             visibility=visibility,
+            number=f"{practice}.{positions[(practice, folder)]}",
         )
-    if items and all(item.nodeid in session.results for item in items):
+        _add_time_limit(config, item)
+    if items and all(item.nodeid in session.specs for item in items):
         _table_only(config)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Which graded tests this run was asked to run (after -k and --deselect)."""
+    grading = session.config.stash[SESSION]
+    grading.selected = {item.nodeid for item in session.items if item.nodeid in grading.specs}
+
+
+def _timeout_configured(config: pytest.Config) -> bool:
+    """Whether the user set pytest-timeout's limit (--timeout, PYTEST_TIMEOUT or the ini file)."""
+    return bool(config.getoption("timeout", None) or os.environ.get("PYTEST_TIMEOUT") or config.getini("timeout"))
+
+
+def _add_time_limit(config: pytest.Config, item: pytest.Item) -> None:
+    """Give a graded test the lab's default time limit, unless the user or the test chose one."""
+    if not (config.pluginmanager.hasplugin("timeout") or config.pluginmanager.hasplugin("pytest_timeout")):
+        return
+    if item.get_closest_marker("timeout") is not None or _timeout_configured(config):
+        return
+    gpu = {"tensorrt", "gpu", "pycuda", "trtexec", "dla"}
+    needs_gpu = any(set(marker.args) & gpu for marker in item.iter_markers("requires"))
+    item.add_marker(pytest.mark.timeout(GPU_TIME_LIMIT_S if needs_gpu else CPU_TIME_LIMIT_S))
+
+
+TIMER = pytest.StashKey[Callable[[], None]]()
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
+    """pytest-timeout's limit for a graded test: an alarm that raises TimeLimitExceeded inside the test.
+
+    pytest-timeout's own signal method dumps every stack to the terminal and fails with "Timeout >Ns";
+    this keeps its settings and gives the student one message instead. Elsewhere (threads, other
+    tests) pytest-timeout's own timer runs.
+    """
+    if item.nodeid not in item.config.stash[SESSION].specs or threading.current_thread() is not threading.main_thread():
+        return None
+    seconds = float(settings.timeout)
+
+    alarms = 0
+
+    def alarm(signum: int, frame: object) -> None:
+        nonlocal alarms
+        alarms += 1
+        if alarms > SWALLOWED_ALARMS:
+            _stop_the_run(item, seconds)
+        raise TimeLimitExceeded(seconds)
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REARM_S)
+
+    def cancel() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    item.stash[TIMER] = cancel
+    return True
+
+
+def _stop_the_run(item: pytest.Item, seconds: float) -> None:
+    """The last resort, as pytest-timeout's thread method: the code caught every alarm, so the run ends."""
+    capture = item.config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:  # fd 2 is pytest's capture file until this: the message must reach the terminal
+        capture.suspend_global_capture(in_=True)
+    os.write(
+        2,
+        (
+            f"\n\ntrtlab: {item.nodeid} ran past its time limit of {seconds:g} s, and the code it ran caught the "
+            f"grader's stop {SWALLOWED_ALARMS} times (a bare `except:` or `except BaseException:` inside a loop?). "
+            "The run cannot go on: catch `Exception` only, fix the loop, and run the tests again.\n"
+        ).encode(),
+    )
+    os._exit(3)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_timeout_cancel_timer(item: pytest.Item) -> bool | None:
+    """Stop the alarm of ``pytest_timeout_set_timer``."""
+    cancel = item.stash.get(TIMER, None)
+    if cancel is None:
+        return None
+    cancel()
+    del item.stash[TIMER]
+    return True
 
 
 def _table_only(config: pytest.Config) -> None:
@@ -197,49 +312,36 @@ def grade(request: pytest.FixtureRequest) -> Grade:
     return handle
 
 
+def fold(item: pytest.Item, report_: pytest.TestReport, excinfo: Any, outcomes: dict[str, Outcome]) -> Outcome:
+    """Fold one phase of ``item`` into its outcome in ``outcomes`` (the batch worker calls this too)."""
+    outcome = outcomes.setdefault(item.nodeid, Outcome(item.nodeid))
+    handle = item.stash.get(AWARD, None)
+    outcome.fold(report_, excinfo, handle.notes if handle else [], handle.fraction if handle else 1.0)
+    return outcome
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Show student failures as their message only, and record each graded outcome."""
     report_ = yield
-    if call.excinfo is not None and isinstance(call.excinfo.value, StudentCodeError):
-        report_.longrepr = str(call.excinfo.value)
-    result = item.config.stash[SESSION].results.get(item.nodeid)
-    if result is not None:
-        _record(result, item, report_, call)
+    error = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(error, (StudentCodeError, TimeLimitExceeded)):
+        report_.longrepr = str(error)
+    session = item.config.stash[SESSION]
+    if item.nodeid in session.specs:
+        fold(item, report_, call.excinfo, session.outcomes)
     return report_
-
-
-def _record(result: TestResult, item: pytest.Item, report_: pytest.TestReport, call: pytest.CallInfo[None]) -> None:
-    """Fold one phase's report into the test's result."""
-    result.duration += report_.duration
-    handle = item.stash.get(AWARD, None)
-    notes = "\n".join(handle.notes) if handle else ""
-    if report_.skipped:
-        reason = report_.longrepr[2] if isinstance(report_.longrepr, tuple) else str(report_.longrepr)
-        result.status, result.score = NOT_GRADED, 0.0
-        result.output = reason.removeprefix("Skipped: ")
-    elif report_.failed:
-        result.status, result.score = FAILED, 0.0
-        text = report_.longreprtext.strip()
-        if report_.when != "call":
-            text = f"Internal grader error during {report_.when} (not your code; tell your instructor):\n{text}"
-        result.output = "\n".join(part for part in (text, notes) if part)
-    elif report_.when == "call":
-        fraction = handle.fraction if handle else 1.0
-        result.status = PASSED if fraction >= 1.0 else FAILED
-        result.score = result.max_score * fraction
-        result.output = notes
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The points table, when this run graded anything."""
     session = terminalreporter.config.stash[SESSION]
-    if not session.results:
+    if not session.specs:
         return
     terminalreporter.write_line("")
-    for line in report.table(session.groups(), session.hidden_collected):
+    for line in report.table(session.groups(), session.hidden_collected, session.left_out):
         terminalreporter.write_line(line)
 
 
@@ -250,7 +352,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if grading.report_path is None:
         return
     data = report.gradescope(
-        grading.groups(), time.monotonic() - grading.started, hardware.fingerprint(), grading.hidden_collected
+        grading.groups(),
+        time.monotonic() - grading.started,
+        hardware.fingerprint(),
+        grading.hidden_collected,
+        grading.left_out,
     )
     grading.report_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = grading.report_path.with_name(f".{grading.report_path.name}.{os.getpid()}.tmp")
