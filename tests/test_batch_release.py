@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -150,3 +151,55 @@ def test_release_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     )
     assert completed.returncode != 0 and "not empty" in completed.stderr
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def _clone(tmp_path: Path) -> Path:
+    """A clone of the repository's last commit, where an instructor can try the practices."""
+    clone = tmp_path / "course"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, capture_output=True)
+    return clone
+
+
+def test_release_ships_the_committed_stubs_whatever_the_working_tree_holds(tmp_path: Path) -> None:
+    """An instructor who tried the practices (a working parser, an export, a helper file) releases the stubs:
+    every student file in the bundle is git's committed one, and the command names what it left out."""
+    clone = _clone(tmp_path)
+    tried = clone / "assignments" / "practice5" / "profile_parser.py"
+    solution = (REPO / "solutions" / "practice5" / "profile_parser.py").read_text(encoding="utf-8")
+    # A working parser of the instructor's own (no function equal to the solution's: the old check let it through).
+    tried.write_text(re.sub(r"(\ndef [^\n]*:\n)", r"\1    _tried = 1\n", solution), encoding="utf-8")
+    (clone / "assignments" / "practice2" / "my_notes.py").write_text("ANSWER = 42\n", encoding="utf-8")
+    out = tmp_path / "bundle"
+    left_out = release.build(clone, out)  # this checkout's release code, the clone's files
+    assert (
+        "assignments/practice5/profile_parser.py (changed in your working tree: the release holds the committed "
+        "version)" in left_out
+    )
+    assert "assignments/practice2/my_notes.py (untracked in your working tree: not released)" in left_out
+    assert not (out / "assignments" / "practice2" / "my_notes.py").exists()
+    for path in (out / "assignments").rglob("*"):
+        if path.is_file():
+            relative = path.relative_to(out).as_posix()
+            committed = subprocess.run(
+                ["git", "-C", str(clone), "show", f"HEAD:{relative}"], capture_output=True, check=True
+            ).stdout
+            assert path.read_bytes() == committed, relative
+    report = tmp_path / "p5.json"
+    env = {**os.environ, "PYTHONPATH": str(out)}
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "assignments/practice5", "--grade-report", str(report)],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert json.loads(report.read_text())["score"] == 0
+
+
+def test_release_outside_a_git_checkout_is_refused(tmp_path: Path) -> None:
+    """Without git's commit there is no way to tell a stub from a tried-out practice: one clear line, nothing written."""
+    copy = tmp_path / "course"
+    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.onnx"))
+    with pytest.raises(release.ReleaseError, match="not a git checkout"):
+        release.build(copy, tmp_path / "bundle")
+    assert not (tmp_path / "bundle").exists()

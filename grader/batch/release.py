@@ -5,6 +5,11 @@ visible tests, ``calib_images/``, ``eval_images/``, the README and the install f
 ``pyproject.toml``, ``conftest.py``). Never ``solutions/``, ``tests/`` (the self-tests mutate the
 solutions), ``.git``, benchmarks or CI files.
 
+Every file comes from git's last commit (``git archive HEAD``), never from the working tree: an
+instructor who tried the practices in their own checkout (edited stubs, exported models, a
+``calib.cache``) releases the committed stubs all the same, and is told which of their files were
+left out. Outside a git checkout the command refuses.
+
 Tests whose visibility is not ``visible`` (``hidden``, ``after_due_date``, ``after_published``) are
 cut out of the suite sources (decorated top-level functions; a module marked as a whole by
 ``pytestmark`` is emptied). Then the bundle is checked, and nothing is left in OUT_DIR when a check
@@ -18,11 +23,13 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -66,19 +73,19 @@ def run(args: argparse.Namespace) -> int:
     except ReleaseError as error:
         print(f"release refused: {error}", file=sys.stderr)
         return 1
-    print(f"Wrote the student bundle to {out}")
+    print(f"Wrote the student bundle to {out} (the files of git's last commit)")
     for line in removed:
         print(f"  left out: {line}")
     return 0
 
 
 def build(repo: Path, out: Path) -> list[str]:
-    """Write the checked bundle at ``out``; return what was cut out (hidden tests)."""
+    """Write the checked bundle at ``out``; return what was left out (hidden tests, working-tree changes)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".release-", dir=out.parent))
     try:
         _copy(repo, staging)
-        removed = strip_hidden(staging / "grader" / "suites")
+        removed = [*_working_tree_changes(repo), *strip_hidden(staging / "grader" / "suites")]
         _adapt(staging)
         check(repo, staging)
         if out.exists():
@@ -94,17 +101,50 @@ def _skipped(path: Path) -> bool:
     return any(part in SKIPPED_PARTS for part in path.parts) or path.suffix in SKIPPED_SUFFIXES
 
 
+def _git(repo: Path, *args: str) -> bytes:
+    """``git -C repo ARGS``'s output; ReleaseError when git or the checkout is missing."""
+    try:
+        completed = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, timeout=120, check=False)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise ReleaseError(f"git could not be run ({error}): the release takes the student files from git") from None
+    if completed.returncode != 0:
+        raise ReleaseError(
+            f"{repo} is not a git checkout with a commit ({completed.stderr.decode(errors='replace').strip()}). "
+            "The release takes every file from git's last commit, so that practices tried out in a working tree "
+            "never ship: run it from a clone of the course repository."
+        )
+    return completed.stdout
+
+
 def _copy(repo: Path, target: Path) -> None:
-    """The bundle's files, as they are in the repository."""
-    for name in COPIED_DIRS:
-        for path in sorted((repo / name).rglob("*")):
-            relative = path.relative_to(repo)
-            if path.is_file() and not path.is_symlink() and not _skipped(relative):
-                (target / relative).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, target / relative)
-    for name in COPIED_FILES:
-        if (repo / name).is_file():
-            shutil.copy2(repo / name, target / name)
+    """The bundle's files as git's last commit holds them (``git archive HEAD``), never the working tree's."""
+    names = [n for n in (*COPIED_DIRS, *COPIED_FILES) if _git(repo, "ls-tree", "--name-only", "HEAD", "--", n).strip()]
+    archive = tarfile.open(fileobj=io.BytesIO(_git(repo, "archive", "--format=tar", "HEAD", "--", *names)))
+    for member in archive.getmembers():
+        relative = Path(member.name)
+        # Regular files only, inside the bundle: git archive writes no others, but a tar is read with care.
+        if not member.isfile() or relative.is_absolute() or ".." in relative.parts or _skipped(relative):
+            continue
+        source = archive.extractfile(member)
+        assert source is not None
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        (target / relative).write_bytes(source.read())
+        os.chmod(target / relative, 0o755 if member.mode & 0o111 else 0o644)
+
+
+def _working_tree_changes(repo: Path) -> list[str]:
+    """What the working tree holds beyond git's last commit in the released folders (not released)."""
+    names = [*COPIED_DIRS, *COPIED_FILES]
+    status = _git(repo, "status", "--porcelain", "--untracked-files=all", "--", *names).decode(errors="replace")
+    changes = []
+    for line in status.splitlines():
+        path = line[3:].strip().strip('"')
+        if not _skipped(Path(path)):
+            if line.startswith("??"):
+                changes.append(f"{path} (untracked in your working tree: not released)")
+            else:
+                changes.append(f"{path} (changed in your working tree: the release holds the committed version)")
+    return changes
 
 
 def _adapt(bundle: Path) -> None:
