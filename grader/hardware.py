@@ -6,7 +6,9 @@ says what to install, because a skipped test must tell the student why it was no
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
+import os
 import platform
 import shutil
 import subprocess
@@ -106,6 +108,36 @@ def package_version(dist: str) -> str | None:
         return None
 
 
+SHARED_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+
+def _listing_digest(folder: Path, pattern: str) -> dict[str, object] | None:
+    """Names and sizes of what ``folder`` holds (a digest and a count), or None when it is absent."""
+    if not folder.is_dir():
+        return None
+    digest = hashlib.sha256()
+    count = 0
+    for path in sorted(folder.glob(pattern)):
+        try:
+            size = path.stat().st_size if path.is_file() else 0
+        except OSError:
+            continue
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{size}\n".encode())
+        count += 1
+    return {"entries": count, "sha256": digest.hexdigest()[:16]}
+
+
+def reference_data() -> dict[str, object]:
+    """What the suites may read besides the student's files: NVIDIA's real trtexec files beside the repository,
+    and the models in the Hugging Face cache (resnet50's weights). Tests skip for the machine without them,
+    so they belong to the environment a grade was computed in: a batch regrades everyone when they change."""
+    hub = Path(os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface") / "hub"
+    return {
+        "shared_reference": _listing_digest(SHARED_REFERENCE, "**/*"),
+        "hub_models": _listing_digest(hub, "models--*"),
+    }
+
+
 def fingerprint() -> dict[str, object]:
     """The environment a grade was computed in (goes into every report)."""
     tensorrt = capability("tensorrt")
@@ -125,4 +157,5 @@ def fingerprint() -> dict[str, object]:
         "dla_cores": trt_backend.num_dla_cores() if tensorrt.available and gpu.available else 0,
         "pycuda": capability("pycuda").available,
         "trtexec": str(find_trtexec()) if find_trtexec() else None,
+        "reference_data": reference_data(),
     }

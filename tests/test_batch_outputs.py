@@ -53,10 +53,31 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with zipfile.ZipFile(subs / "stub-zip.zip", "w") as archive:
         for name, path in _files("assignments").items():
             archive.write(path, name)
+    _messy_entries(subs)
     out = root / "out"
     completed = run_batch(subs, out, "--jobs", "2", timeout=1200)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return out
+
+
+def _messy_entries(subs: Path) -> None:
+    """A class is not only complete solutions: one practice, nothing, a crash, a syntax error."""
+    solution5 = REPO / "solutions" / "practice5" / "profile_parser.py"
+    (subs / "one-practice" / "practice5").mkdir(parents=True)
+    shutil.copy(solution5, subs / "one-practice" / "practice5")
+    (subs / "empty").mkdir()
+    (subs / "crashed" / "practice5").mkdir(parents=True)
+    shutil.copy(
+        REPO / "tests" / "hostile" / "os_exit" / "practice5" / "profile_parser.py", subs / "crashed" / "practice5"
+    )
+    (subs / "syntax" / "practice3").mkdir(parents=True)
+    broken = (REPO / "solutions" / "practice3" / "dla_build.py").read_text(encoding="utf-8") + "\ndef broken(:\n"
+    (subs / "syntax" / "practice3" / "dla_build.py").write_text(broken, encoding="utf-8")
+    (subs / "syntax" / "practice5").mkdir(parents=True)
+    shutil.copy(solution5, subs / "syntax" / "practice5")
+
+
+MESSY = {"one-practice", "empty", "crashed", "syntax"}
 
 
 def _rows(out: Path) -> dict[str, dict[str, str]]:
@@ -69,7 +90,7 @@ def test_gradebook_columns_and_scores(out: Path) -> None:
     """id, total, max, one column per practice, status; solution 100 %, stubs 0 %."""
     rows = _rows(out)
     assert list(next(iter(rows.values()))) == ["id", "total", "max", *[f"practice{n}" for n in _practices()], "status"]
-    assert set(rows) == {"solution", "solution-zip", "stub", "stub-zip"}
+    assert set(rows) == {"solution", "solution-zip", "stub", "stub-zip"} | MESSY
     for student in ("solution", "solution-zip"):
         assert rows[student]["status"] == "graded"
         assert float(rows[student]["total"]) == float(rows[student]["max"]) > 0
@@ -112,3 +133,58 @@ def test_feedback_says_where_files_were_found_and_shows_int8_numbers(out: Path) 
         solution = (out / "solution" / "feedback.md").read_text(encoding="utf-8")
         section = solution.split("## Practice 2", 1)[1].split("## Practice 3", 1)[0]
         assert "INT8 top-1" in section and "agreement" in section  # the loader's own measured numbers
+
+
+def test_one_class_one_maximum(out: Path) -> None:
+    """Complete, stub, one-practice, empty, crashed and syntax-error submissions: one max in every row, and
+    each practice's maximum the same in every student's results.json (issue 12, item 3)."""
+    rows = _rows(out)
+    assert len({row["max"] for row in rows.values()}) == 1, {name: row["max"] for name, row in rows.items()}
+    maxima: dict[int, set[float]] = {}
+    for student in rows:
+        results = json.loads((out / student / "results.json").read_text(encoding="utf-8"))
+        assert results["extra_data"]["max_score"] == float(rows[student]["max"])
+        for practice in results["extra_data"]["practices"]:
+            maxima.setdefault(practice["practice"], set()).add(practice["max_score"])
+    assert all(len(values) == 1 for values in maxima.values()), maxima
+    assert rows["one-practice"]["status"] == "partial" and rows["empty"]["status"] == "invalid"
+    assert rows["crashed"]["status"] == "crashed"
+
+
+def test_needs_a_look_lists_real_problems_only(out: Path) -> None:
+    """The reference is never flagged (torch's own GPU probes are not its code); a practice that does not import,
+    or is still the stub, is flagged with the reason (issue 12, item 4)."""
+
+    def result(student: str) -> dict:
+        return json.loads((out / student / "result.json").read_text(encoding="utf-8"))
+
+    for student in ("solution", "solution-zip"):
+        assert result(student)["events"] == [] and result(student)["flags"] == []
+        assert "What your code did" not in (out / student / "feedback.md").read_text(encoding="utf-8")
+    assert any("practice3/dla_build.py has a syntax error" in flag for flag in result("syntax")["flags"])
+    stub_flags = " ".join(result("stub")["flags"])
+    for number in _practices():
+        if number != 4:  # Practice 4's CPU tier is a lint of the source, which a stub fails as a check
+            assert f"practice{number}/{PRACTICES[number].student_file} is still the unimplemented stub" in stub_flags
+    html = (out / "report.html").read_text(encoding="utf-8")
+    look = html.split("<h2>Needs a look</h2>", 1)[1]
+    assert "solution/feedback.md" not in look and "solution-zip/feedback.md" not in look
+    assert "syntax/feedback.md" in look and "stub/feedback.md" in look and "crashed/feedback.md" in look
+    assert "one-practice/feedback.md" not in look
+
+
+def test_an_empty_submission_gets_one_line_per_practice(out: Path) -> None:
+    """Not 100 lines of 'Not handed in': one line per practice that was not handed in (issue 12, item 10)."""
+    feedback = (out / "empty" / "feedback.md").read_text(encoding="utf-8")
+    assert feedback.count("Not handed in") == len(_practices())
+    assert len(feedback.splitlines()) < 20 + 4 * len(_practices())
+
+
+def test_hidden_tests_are_graded_in_the_batch_and_its_gradescope_report(out: Path) -> None:
+    """The batch runs every practice's hidden tests and writes them into results.json as Gradescope 'hidden'."""
+    results = json.loads((out / "solution" / "results.json").read_text(encoding="utf-8"))
+    hidden = [t for t in results["tests"] if t["visibility"] == "hidden"]
+    assert {int(t["number"].split(".")[0]) for t in hidden} == set(_practices())
+    assert all(t.get("status") == "passed" for t in hidden if t["max_score"] > 0)
+    stub = json.loads((out / "stub" / "results.json").read_text(encoding="utf-8"))
+    assert all(t["score"] == 0 for t in stub["tests"] if t["visibility"] == "hidden")

@@ -203,3 +203,18 @@ def test_release_outside_a_git_checkout_is_refused(tmp_path: Path) -> None:
     with pytest.raises(release.ReleaseError, match="not a git checkout"):
         release.build(copy, tmp_path / "bundle")
     assert not (tmp_path / "bundle").exists()
+
+
+def test_no_hidden_test_of_the_course_reaches_the_bundle(bundle: Path) -> None:
+    """Every practice has real hidden tests (issue 12, item 8); none of them, by name or by source, is in the
+    student release, and the bundle's suites still collect every visible test."""
+    repo_tests = release.collected_visibilities(REPO)
+    hidden = {nodeid.split("::")[-1] for nodeid, visibility in repo_tests.items() if visibility != "visible"}
+    practices = {int(nodeid.split("/practice")[1].split("/")[0]) for nodeid, v in repo_tests.items() if v != "visible"}
+    assert practices == set(_practices()), "every practice has hidden tests"
+    source = "\n".join(path.read_text(encoding="utf-8") for path in (bundle / "grader").rglob("*.py"))
+    for name in hidden:
+        assert f"def {name.split('[')[0]}(" not in source, name
+    bundle_tests = release.collected_visibilities(bundle)
+    visible = {nodeid for nodeid, visibility in repo_tests.items() if visibility == "visible"}
+    assert set(bundle_tests) == visible

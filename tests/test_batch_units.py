@@ -220,7 +220,7 @@ def _suite() -> TrustedSuite:
     return TrustedSuite(
         "hash",
         [
-            TestInfo(ENTRY + "t1", "first", 5, 2.0, "visible", 0),
+            TestInfo(ENTRY + "t1", "first", 5, 2.0, "visible", 0, number="5.1"),
             TestInfo(ENTRY + "t2", "second", 5, 1.0, "visible", 1),
             TestInfo(ENTRY + "t3", "gpu", 5, 4.0, "visible", 2, not_graded="not graded on this machine: no GPU"),
             TestInfo("assignments/practice3/test_practice3.py::t", "dla", 3, 5.0, "visible", 3),
@@ -363,3 +363,21 @@ def test_memory_of_a_process_that_just_exited_is_zero() -> None:
     child.wait()  # reaped: /proc/<pid> is gone
     assert runner._private_bytes(child.pid, resident_pages=100_000) == 0
     assert 0 < runner._private_bytes(os.getpid(), resident_pages=1) < 4 * 2**30
+
+
+def test_a_skip_in_the_sandbox_of_a_test_the_reference_ran_is_reported_once_for_the_class() -> None:
+    """The sandbox saw less than the reference run (or the student lacks an input): counted as failed, and the
+    class report says which test and how many students, instead of blaming each student."""
+    skipped = Outcome(
+        results={
+            ENTRY + "t1": _result("t1", "skipped", 0.0, "not graded on this machine: weights not cached"),
+            ENTRY + "t2": _result("t2", "passed"),
+        },
+        done={"exitstatus": 0},
+    )
+    first = results.build(_submission(), "k", [5], _suite(), skipped, Limits())
+    second = results.StudentResult.from_json({**first.to_json(), "id": "adam"})
+    warnings = outputs.sandbox_skips([first, second])
+    assert len(warnings) == 1 and "test 5.1 (first)" in warnings[0] and "2 student run(s)" in warnings[0]
+    assert "weights not cached" in warnings[0]
+    assert first.flags == []  # one test out of a practice is no reason to flag the student

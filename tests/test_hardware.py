@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from grader import hardware
 
 
@@ -40,3 +42,19 @@ def test_fingerprint_fields() -> None:
         fingerprint
     )
     assert fingerprint["packages"]["onnx"]
+
+
+def test_reference_data_is_part_of_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """../shared/reference appearing (or changing) changes the fingerprint, so a batch reruns its trusted run and
+    regrades every student alike, never one student's maximum alone (issue 12, item 3)."""
+    monkeypatch.setattr(hardware, "SHARED_REFERENCE", tmp_path / "shared")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    before = hardware.fingerprint()["reference_data"]
+    assert before == {"shared_reference": None, "hub_models": None}
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "resnet18.profile.json").write_text("[]")
+    (tmp_path / "hf" / "hub" / "models--timm--resnet50.a1_in1k").mkdir(parents=True)
+    after = hardware.fingerprint()["reference_data"]
+    assert after["shared_reference"]["entries"] == 1 and after["hub_models"]["entries"] == 1
+    (tmp_path / "shared" / "resnet18.profile.json").write_text("[1]")
+    assert hardware.fingerprint()["reference_data"] != after

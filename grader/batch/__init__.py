@@ -51,15 +51,19 @@ What the design guarantees (isolation mode ``root`` or ``userns``; the probe che
   as it happens. A replaced or shadowed ``TestReport.passed``, an extra plugin, a patched
   ``grader.checks.expect`` or tolerance constant, a trace function: the run ends as tampering
   (``invalid``), results sent before stay. The same hook records network, process, ctypes and
-  deletion attempts from student frames for the feedback and the report's "Needs a look" list.
+  deletion attempts made by the student's own code (the first frame outside the standard library is
+  a submitted file; a library's own work, such as torch probing GPUs while it is imported, is not)
+  for the feedback and the report's "Needs a look" list. Without namespaces, the guard refuses
+  starting programs whenever a submitted file is anywhere on the stack.
 
 Residual risk (said plainly):
 
 * In-process forgery. A student who reads the grader's source can, from inside the process, find the
   key and socket with ``gc``/``ctypes`` and send correctly signed messages as the pinned process, or
   modify result data (not code) that the integrity check does not cover, or race it from a thread.
-  The channel makes this deliberate, non-trivial work, and every ``ctypes``/``sys.settrace`` use from
-  student code appears in the report's "Needs a look" list; a human decides. Removing the risk
+  The channel makes this deliberate, non-trivial work, and every ``ctypes``/``sys.settrace`` call the
+  student's code makes appears in the report's "Needs a look" list; a human decides. (A call made
+  through a third-party library's function is that library's and is not listed.) Removing the risk
   entirely needs student functions to run in a separate process from the suite (a suite redesign).
 * Reading the suite at run time. The suites' source files are covered in the sandbox, but their code
   objects are in memory: a student can inspect the calling test's frame (expected values included)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch.results import STATUSES, StudentResult, atomic_write, result_folder
+from grader.plugin.scoring import SKIPPED_WHERE_GRADED
 
 
 def gradebook(results: list[StudentResult], practices: list[int]) -> str:
@@ -104,7 +105,10 @@ def report_html(results: list[StudentResult], manifest: dict[str, Any]) -> str:
             f"<tr><td><a href='{e(result_folder(result.id))}/feedback.md'>{e(result.id)}</a></td>"
             f"<td class=num>{result.duration_s:.1f}</td><td class=num>{result.peak_rss_mb:.0f}</td><td>{result.status}</td></tr>"
         )
-    parts.append("</table><h2>Needs a look</h2><table><tr><th>student</th><th>status</th><th>why</th></tr>")
+    parts.append("</table><h2>Needs a look</h2>")
+    for warning in sandbox_skips(results):
+        parts.append(f"<p>Grading environment: {e(warning)}</p>")
+    parts.append("<table><tr><th>student</th><th>status</th><th>why</th></tr>")
     for result in sorted(results, key=lambda r: r.id):
         if result.status in ("graded", "partial") and not result.flags:
             continue
@@ -115,6 +119,23 @@ def report_html(results: list[StudentResult], manifest: dict[str, Any]) -> str:
         )
     parts.append("</table></body></html>")
     return "\n".join(parts)
+
+
+def sandbox_skips(results: list[StudentResult]) -> list[str]:
+    """Tests the trusted reference run graded but some students' sandboxed runs skipped (counted as failed):
+    for a test that reads the student's own files that is theirs to fix; for one that skips for the machine,
+    the sandbox sees less than the reference run did, and an instructor should look."""
+    counts: dict[str, list[Any]] = {}
+    for result in results:
+        for test in result.tests:
+            if str(test["output"]).startswith(SKIPPED_WHERE_GRADED):
+                entry = counts.setdefault(test["number"], [test["name"], 0, test["output"]])
+                entry[1] += 1
+    return [
+        f"test {number} ({name}) was skipped in {count} student run(s) although the reference run graded it; "
+        f"each counts as failed. First reason: {first.splitlines()[0][len(SKIPPED_WHERE_GRADED) + 2 :][:200]}"
+        for number, (name, count, first) in sorted(counts.items())
+    ]
 
 
 def write_class_files(out: Path, results: list[StudentResult], practices: list[int], manifest: dict[str, Any]) -> None:

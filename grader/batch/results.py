@@ -146,19 +146,26 @@ def _ending(outcome: Outcome, limits: Limits) -> tuple[str, str]:
     return "", ""
 
 
-def _running(outcome: Outcome | None, suite: TrustedSuite) -> str | None:
-    """The name of the test that was running when a limit or tampering ended the run."""
-    if outcome is None or not (outcome.limit or outcome.tamper):
+def _running(outcome: Outcome | None, suite: TrustedSuite, handed_in: list[int], ending: str) -> str | None:
+    """The name of the test that was running when the run ended early: the one the worker named (a limit,
+    tampering), else the first gradable test of a handed-in practice without a result."""
+    if outcome is None or not ending:
         return None
     nodeid = (outcome.limit or outcome.tamper or {}).get("nodeid")
-    return next((t.name for t in suite.tests if t.nodeid == nodeid), None)
+    named = next((t.name for t in suite.tests if t.nodeid == nodeid), None)
+    if named is not None:
+        return named
+    missing = (
+        t for n in handed_in for t in suite.for_practice(n) if not t.not_graded and t.nodeid not in outcome.results
+    )
+    return next((t.name for t in missing), None)
 
 
 def _missing_text(info: TestInfo, outcome: Outcome | None, ending: str, why: str, running: str | None) -> str:
     """Why a gradable test of a handed-in practice has no result."""
     if outcome is None:
         return why
-    if ending and running in (None, info.name):
+    if ending and running == info.name:
         return f"Not finished: {why}"
     if ending:
         return f"Not run: the grading had already stopped ({why.splitlines()[0]})"
@@ -166,11 +173,18 @@ def _missing_text(info: TestInfo, outcome: Outcome | None, ending: str, why: str
 
 
 def practice_results(
-    number: int, handed_in: bool, suite: TrustedSuite, outcome: Outcome | None, ending: str, why: str
+    number: int,
+    handed_in: bool,
+    suite: TrustedSuite,
+    outcome: Outcome | None,
+    ending: tuple[str, str, str | None],
 ) -> list[TestResult]:
-    """Every test of one practice, scored by the one model; the maximum comes from the trusted run only."""
+    """Every test of one practice, scored by the one model; the maximum comes from the trusted run only.
+
+    ``ending``: the run's early-ending status, why, and the test that was running then.
+    """
     received = outcome.results if outcome is not None else {}
-    running = _running(outcome, suite)
+    status, why, running = ending
     tests = []
     for info in suite.for_practice(number):
         spec = info.spec()
@@ -180,9 +194,8 @@ def practice_results(
         elif not handed_in:
             tests.append(scoring.not_run(spec, not_handed_in(number), student.MISSING_FILE))
         elif raw is None:
-            text = _missing_text(info, outcome, ending, why, running)
-            running = info.name if ending and running is None else running
-            tests.append(scoring.not_run(spec, text, scoring.INTERNAL if not ending else ""))
+            text = _missing_text(info, outcome, status, why, running)
+            tests.append(scoring.not_run(spec, text, scoring.INTERNAL if not status else ""))
         else:
             tests.append(scoring.score(spec, scoring.Outcome.from_json(raw), skip_is_failure=True))
     return tests
@@ -215,11 +228,12 @@ def build(
 ) -> StudentResult:
     """Scores per test and practice, the status, its explanation and what needs a human's look."""
     ending, why = _status(submission, requested, outcome, limits)
+    running = _running(outcome, suite, [n for n in requested if n in submission.files], ending)
     tests: list[TestResult] = []
     practices: dict[str, dict[str, Any]] = {}
     for number in requested:
         found = submission.files.get(number)
-        scored = practice_results(number, found is not None, suite, outcome, ending, why)
+        scored = practice_results(number, found is not None, suite, outcome, (ending, why, running))
         tests += scored
         practices[str(number)] = {
             "title": PRACTICES[number].title,
@@ -232,7 +246,6 @@ def build(
     status = ending or (PARTIAL if missing_files else GRADED)
     if status == PARTIAL:
         why = "not handed in: " + ", ".join(f"practice{n}/{PRACTICES[n].student_file}" for n in missing_files)
-    running = _running(outcome, suite)
     if running is not None:
         why += f"\nIt happened during: {running}"
     events = [event for raw in (outcome.results.values() if outcome else []) for event in raw.get("events", [])]

@@ -25,6 +25,7 @@ RAN_PASSED, RAN_FAILED, RAN_SKIPPED = "passed", "failed", "skipped"
 CHECK_FAILED = "check"
 INTERNAL = "internal"
 NOT_GRADED_PREFIX = "not graded on this machine"
+SKIPPED_WHERE_GRADED = "This test was skipped, which counts as failed here"  # a batch's reference ran it
 MAX_TEXT = 12_000  # characters of one test's message that are kept
 
 
@@ -181,9 +182,7 @@ def score(spec: TestSpec, outcome: Outcome, *, skip_is_failure: bool = False) ->
     if outcome.ran == RAN_SKIPPED and not skip_is_failure:
         return _result(spec, NOT_GRADED, output=outcome.message)
     if outcome.ran == RAN_SKIPPED:
-        return _result(
-            spec, FAILED, output=f"This test was skipped, which counts as failed here: {outcome.message}", kind=INTERNAL
-        )
+        return _result(spec, FAILED, output=f"{SKIPPED_WHERE_GRADED}: {outcome.message}", kind=INTERNAL)
     status = PASSED if outcome.ran == RAN_PASSED and outcome.fraction >= 1.0 else FAILED
     earned = spec.points * outcome.fraction if outcome.called else 0.0
     result = _result(spec, status, earned, outcome.message, "" if status == PASSED else outcome.kind)
