@@ -106,3 +106,25 @@ def assert_stub_earns_nothing(tests: dict[str, dict]) -> None:
     assert gradable and failed(tests) == gradable
     for name in gradable:
         assert "not implemented yet" in tests[name]["output"], (name, tests[name]["output"])
+
+
+def assert_release_cut_keeps_the_visible_suite(
+    graded_reference: dict[str, dict], tmp_path: Path, practice: int, hidden: set[str], solution: Path
+) -> None:
+    """The release cuts exactly ``hidden`` from the practice's suite, and what is left, on its own (as the test
+    entry), grades ``solution`` with every visible test passing."""
+    from grader.batch import release
+
+    suites = tmp_path / "grader" / "suites"
+    shutil.copytree(REPO / "grader" / "suites" / f"practice{practice}", suites / f"practice{practice}")
+    removed = release.strip_hidden(suites)
+    assert sorted(line.split("::")[1].split()[0] for line in removed) == sorted(hidden)
+    text = (suites / f"practice{practice}" / "suite.py").read_text(encoding="utf-8")
+    assert not [name for name in hidden if name in text]
+    # The cut suite as the test entry itself: nothing of the hidden tests is left to import.
+    folder = make_submission(tmp_path / "subs", "cut", practice, {solution.name: solution.read_text(encoding="utf-8")})
+    (folder / f"test_practice{practice}.py").write_text(text, encoding="utf-8")
+    tests = results_by_submission(grade_outside_repo(tmp_path / "subs"))["cut"]
+    assert set(tests) == set(graded_reference) - hidden
+    assert failed(tests) == set()
+    assert all(test.get("visibility") == "visible" for test in tests.values())

@@ -125,6 +125,7 @@ def test_hidden_tests_change_the_wording(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest_subprocess("practice9")
     assert "visible and hidden tests" in result.stdout.str()
+    assert "PASS  h [hidden]" in result.stdout.str()  # an instructor sees which rows students never get
 
 
 @pytest.mark.parametrize(
@@ -289,3 +290,12 @@ def test_code_that_swallows_every_alarm_ends_the_run_with_a_message(pytester: py
     result = pytester.runpytest_subprocess("practice9", "--timeout", "1", timeout=60)
     assert result.ret == 3
     assert "caught the grader's stop 10 times" in result.stderr.str()
+
+
+def test_a_skip_reason_is_shown_whole(graded: tuple[pytest.RunResult, dict]) -> None:
+    """The install hint of a SKIP row is never cut mid-sentence (it once stopped at 'create the venv with ...')."""
+    result, report = graded
+    table = " ".join(line.strip() for line in result.stdout.str().split("Practice 9")[1].splitlines())
+    reason = next(t["output"] for t in report["tests"] if t["extra_data"]["nodeid"].endswith("test_needs_tensorrt"))
+    assert " ".join(reason.split()) in " ".join(table.split())
+    assert "section 'Jetson setup (JetPack 6.2)'" in table

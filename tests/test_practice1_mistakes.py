@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from grader.batch import release
 from tests.conftest import (
     assert_loses_exactly,
+    assert_release_cut_keeps_the_visible_suite,
     assert_stub_earns_nothing,
     failed,
-    grade_outside_repo,
     grade_variants,
-    make_submission,
-    results_by_submission,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -188,16 +184,4 @@ def test_mistake_loses_exactly_its_points(graded: dict[str, dict[str, dict]], mi
 
 def test_release_cut_leaves_the_visible_suite_working(graded: dict[str, dict[str, dict]], tmp_path: Path) -> None:
     """The release cuts exactly the hidden tests; what is left, on its own, grades the solution fully."""
-    suites = tmp_path / "grader" / "suites"
-    shutil.copytree(REPO / "grader" / "suites" / "practice1", suites / "practice1")
-    removed = release.strip_hidden(suites)
-    assert sorted(line.split("::")[1].split()[0] for line in removed) == sorted(HIDDEN)
-    text = (suites / "practice1" / "suite.py").read_text(encoding="utf-8")
-    assert not [name for name in HIDDEN if name in text]
-    # The cut suite as the test entry itself: nothing of the hidden tests is left to import.
-    folder = make_submission(tmp_path / "subs", "cut", 1, {SOLUTION.name: SOLUTION.read_text(encoding="utf-8")})
-    (folder / "test_practice1.py").write_text(text, encoding="utf-8")
-    tests = results_by_submission(grade_outside_repo(tmp_path / "subs"))["cut"]
-    assert set(tests) == set(graded["reference"]) - HIDDEN
-    assert failed(tests) == set()
-    assert all(test.get("visibility") == "visible" for test in tests.values())
+    assert_release_cut_keeps_the_visible_suite(graded["reference"], tmp_path, 1, HIDDEN, SOLUTION)

@@ -9,7 +9,7 @@ from grader.plugin.scoring import FAILED, NOT_GRADED, PASSED, PracticeScore, Tes
 
 WIDTH = 88
 INDENT = 10  # message lines under a table row
-FAILURE_LINES = 16  # screen lines of a failure's message in the table (results.json has it whole)
+FAILURE_LINES = 24  # screen lines of a failure's message in the table (results.json has it whole)
 
 
 class LeftOut(NamedTuple):
@@ -51,7 +51,8 @@ def table(groups: list[PracticeScore], hidden_collected: bool, left_out: LeftOut
             label = result.number
             score = "-" if result.status == NOT_GRADED else points(result.score)
             mark = {PASSED: "PASS", FAILED: "FAIL", NOT_GRADED: "SKIP"}[result.status]
-            out.append(f"  {label:<6}{score:>5}/{points(result.points):<3} {mark}  {result.name}")
+            shown = result.name if result.visibility == "visible" else f"{result.name} [{result.visibility}]"
+            out.append(f"  {label:<6}{score:>5}/{points(result.points):<3} {mark}  {shown}")
             if result.status == PASSED and not result.output:
                 continue
             if result.output in first_seen:

@@ -142,11 +142,12 @@ def _require_implemented(module: Attempt[ModuleType]) -> str:
     """The file's text, once all three functions do something (the lint's points need real code)."""
     source = _source(module)
     stubbed = trt_lint.stubbed_functions(source, FUNCTIONS)
-    if stubbed:
-        fail(
+    if stubbed:  # a stub: raised as such, so that a batch flags a practice left unimplemented
+        raise student.StudentCodeError(
             f"{', '.join(name + '()' for name in stubbed)} not implemented yet: in {STUDENT_FILE}, replace "
             "`raise NotImplementedError` with your code (see the TODO comments). This check counts once "
-            "load_engine, allocate_buffers and infer are all written."
+            "load_engine, allocate_buffers and infer are all written.",
+            student.NOT_IMPLEMENTED,
         )
     return source
 
