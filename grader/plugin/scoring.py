@@ -73,7 +73,6 @@ class Outcome:
                 self.kind = _failure_kind(report, excinfo)
             self.ran, self.fraction = RAN_FAILED, 0.0
         elif report.when == "call":
-            self.called = True
             self.fraction = max(0.0, min(1.0, float(fraction)))
             self.ran = RAN_PASSED if self.fraction >= 1.0 else RAN_FAILED
             self.message = note_text
