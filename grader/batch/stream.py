@@ -26,7 +26,7 @@ import sysconfig
 import threading
 import time
 import types
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -432,27 +432,17 @@ class StreamPlugin:
 
     def _student_on_stack(self, frame: types.FrameType | None) -> bool:
         """Whether a submitted file is anywhere on the call stack (the guard refuses broadly)."""
-        depth = 0
-        while frame is not None and depth < 80:
-            if self._is_student_file(frame.f_code.co_filename):
-                return True
-            frame = frame.f_back
-            depth += 1
-        return False
+        return any(self._is_student_file(filename) for filename in _callers(frame))
 
     def _student_did_it(self, frame: types.FrameType | None) -> bool:
         """Whether the student's own code raised the event: the first frame outside this module and the
         standard library is a submitted file. A library's own work (torch probing GPUs with ctypes and
         subprocess while the student's file imports it) is the library's, not the student's."""
-        depth = 0
-        while frame is not None and depth < 80:
-            filename = frame.f_code.co_filename
+        for filename in _callers(frame):
             if self._is_student_file(filename):
                 return True
             if filename != __file__ and not _standard_library(filename):
                 return False
-            frame = frame.f_back
-            depth += 1
         return False
 
     # -- hooks
@@ -516,6 +506,14 @@ class StreamPlugin:
         """The run ended normally."""
         status = _memory_status()
         self.send("done", exitstatus=int(exitstatus), **status)
+
+
+def _callers(frame: types.FrameType | None, depth: int = 80) -> Iterator[str]:
+    """The file of each frame from ``frame`` outwards, at most ``depth`` of them."""
+    while frame is not None and depth > 0:
+        yield frame.f_code.co_filename
+        frame = frame.f_back
+        depth -= 1
 
 
 _STDLIB = tuple({os.path.realpath(sysconfig.get_paths()[name]) + os.sep for name in ("stdlib", "platstdlib")})

@@ -54,6 +54,7 @@ class GradingSession:
         self.specs: dict[str, TestSpec] = {}  # every graded test collected, before -k/--deselect
         self.selected: set[str] = set()  # the graded tests pytest was asked to run
         self.outcomes: dict[str, Outcome] = {}  # the graded tests that reported
+        self.lab_time_limits = False  # whether graded tests get the lab's default limits (resolved at configure)
         self.scratch = Path(tempfile.mkdtemp(prefix="trtlab-"))
         self.previous_env = offline.apply(self.scratch)
 
@@ -116,6 +117,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     config.stash[SESSION] = GradingSession(config.getoption("--grade-report"))
+    config.stash[SESSION].lab_time_limits = _lab_time_limits(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -188,7 +190,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             visibility=visibility,
             number=f"{practice}.{positions[(practice, folder)]}",
         )
-        _add_time_limit(config, item)
+        if session.lab_time_limits and item.get_closest_marker("timeout") is None:
+            # Every capability a test can require is the Jetson's: TensorRT engine builds there take minutes.
+            jetson = any(marker.args for marker in item.iter_markers("requires"))
+            item.add_marker(pytest.mark.timeout(GPU_TIME_LIMIT_S if jetson else CPU_TIME_LIMIT_S))
     if items and all(item.nodeid in session.specs for item in items):
         _table_only(config)
 
@@ -199,20 +204,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     grading.selected = {item.nodeid for item in session.items if item.nodeid in grading.specs}
 
 
-def _timeout_configured(config: pytest.Config) -> bool:
-    """Whether the user set pytest-timeout's limit (--timeout, PYTEST_TIMEOUT or the ini file)."""
-    return bool(config.getoption("timeout", None) or os.environ.get("PYTEST_TIMEOUT") or config.getini("timeout"))
-
-
-def _add_time_limit(config: pytest.Config, item: pytest.Item) -> None:
-    """Give a graded test the lab's default time limit, unless the user or the test chose one."""
-    if not (config.pluginmanager.hasplugin("timeout") or config.pluginmanager.hasplugin("pytest_timeout")):
-        return
-    if item.get_closest_marker("timeout") is not None or _timeout_configured(config):
-        return
-    gpu = {"tensorrt", "gpu", "pycuda", "trtexec", "dla"}
-    needs_gpu = any(set(marker.args) & gpu for marker in item.iter_markers("requires"))
-    item.add_marker(pytest.mark.timeout(GPU_TIME_LIMIT_S if needs_gpu else CPU_TIME_LIMIT_S))
+def _lab_time_limits(config: pytest.Config) -> bool:
+    """Whether graded tests get the lab's default limits: pytest-timeout is loaded and the user set no limit
+    of their own (--timeout, PYTEST_TIMEOUT or the ini file), which pytest-timeout then applies itself."""
+    manager = config.pluginmanager
+    if not (manager.hasplugin("timeout") or manager.hasplugin("pytest_timeout")):
+        return False
+    return not (config.getoption("timeout", None) or os.environ.get("PYTEST_TIMEOUT") or config.getini("timeout"))
 
 
 TIMER = pytest.StashKey[Callable[[], None]]()
