@@ -128,3 +128,20 @@ def assert_release_cut_keeps_the_visible_suite(
     assert set(tests) == set(graded_reference) - hidden
     assert failed(tests) == set()
     assert all(test.get("visibility") == "visible" for test in tests.values())
+
+
+def suite_after_release_cut(tmp_path: Path, practice: int) -> tuple[list[str], set[str]]:
+    """The release's ``strip_hidden`` on a copy of the grader: what it removed, and the test functions the cut
+    ``grader.suites.practiceN`` still defines when imported on its own (in a fresh interpreter)."""
+    from grader.batch import release
+
+    shutil.copytree(REPO / "grader", tmp_path / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    removed = release.strip_hidden(tmp_path / "grader" / "suites")
+    names = subprocess.run(
+        [sys.executable, "-c", f"import grader.suites.practice{practice} as m; print(' '.join(sorted(dir(m))))"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return removed, {name for name in names if name.startswith("test_")}

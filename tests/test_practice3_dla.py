@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,11 +14,11 @@ from onnx import TensorProto, helper, numpy_helper
 
 from grader import hardware, models, student
 from grader.backends import tensorrt as trt_backend
-from grader.batch import release
 from grader.checks import Attempt
 from grader.dla import orin_log, recording, rules
 from grader.selfcheck import REPO
 from grader.suites.practice3 import graphs, hidden_graphs, suite
+from tests.conftest import suite_after_release_cut
 
 ORIN_LOG = REPO.parent / "shared" / "reference" / "trtexec-logs" / "orin_agx_trt10.3_dla_placement_verbose_excerpt.log"
 
@@ -375,21 +373,12 @@ def test_hidden_rule_test_lists_every_hidden_graph() -> None:
 
 def test_release_cuts_the_hidden_tests_and_the_rest_still_imports(tmp_path: Path) -> None:
     """strip_hidden removes every hidden Practice 3 test and empties hidden_graphs; the visible suite imports and lists."""
-    shutil.copytree(REPO / "grader", tmp_path / "grader", ignore=shutil.ignore_patterns("__pycache__"))
-    removed = release.strip_hidden(tmp_path / "grader" / "suites")
+    removed, tests = suite_after_release_cut(tmp_path, 3)
     cut = {line.split("::")[-1].split(" ")[0] for line in removed if "practice3" in line and "::" in line}
     assert cut == HIDDEN_P3
     assert any("practice3/hidden_graphs.py (whole module" in line for line in removed)
     text = (tmp_path / "grader" / "suites" / "practice3" / "suite.py").read_text(encoding="utf-8")
     assert "hidden" not in text.replace("# the empty list: a hidden test", "")
-    names = subprocess.run(
-        [sys.executable, "-c", "import grader.suites.practice3 as m; print(' '.join(sorted(dir(m))))"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    tests = {name for name in names if name.startswith("test_")}
     assert tests and not tests & HIDDEN_P3
     assert {"test_configure_dla_missing_core", "test_rule_conv_kernel", "test_dla_report_counts"} <= tests
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from grader import trt_lint
-from grader.batch import release
 from grader.selfcheck import REPO
+from tests.conftest import suite_after_release_cut
 
 SOLUTION = REPO / "solutions" / "practice4" / "trt_infer.py"
 STUB = REPO / "assignments" / "practice4" / "trt_infer.py"
@@ -211,8 +208,7 @@ def test_reachable_follows_the_files_own_calls() -> None:
 
 def test_release_cuts_the_hidden_tests_and_the_rest_still_imports(tmp_path: Path) -> None:
     """strip_hidden removes every hidden Practice 4 test; the visible suite still imports and keeps its tests."""
-    shutil.copytree(REPO / "grader", tmp_path / "grader", ignore=shutil.ignore_patterns("__pycache__"))
-    removed = release.strip_hidden(tmp_path / "grader" / "suites")
+    removed, tests = suite_after_release_cut(tmp_path, 4)
     cut = {line.split("::")[-1].split(" ")[0] for line in removed if "practice4" in line}
     assert cut == {
         "test_infer_allocates_nothing",
@@ -221,14 +217,7 @@ def test_release_cuts_the_hidden_tests_and_the_rest_still_imports(tmp_path: Path
         "test_load_engine_error_types",
         "test_infer_error_types",
     }
-    names = subprocess.run(
-        [sys.executable, "-c", "import grader.suites.practice4 as m; print(' '.join(sorted(dir(m))))"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    assert {name for name in names if name.startswith("test_")} == {
+    assert tests == {
         "test_defines_the_three_functions",
         "test_no_tensorrt8_api",
         "test_uses_tensorrt10_io_api",
