@@ -10,6 +10,7 @@ import hashlib
 import importlib.metadata
 import os
 import platform
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -158,4 +159,75 @@ def fingerprint() -> dict[str, object]:
         "pycuda": capability("pycuda").available,
         "trtexec": str(find_trtexec()) if find_trtexec() else None,
         "reference_data": reference_data(),
+        "jetson": jetson_state(),
+    }
+
+
+SYSFS = Path("/sys")
+_L4T = re.compile(r"#\s*R(?P<major>\d+)\s*\(release\),\s*REVISION:\s*(?P<revision>[\d.]+)")
+_POWER_MODE = re.compile(r"NV Power Mode:\s*(?P<name>\S+)\s*\n\s*(?P<id>\d+)")
+# The GPU's devfreq node: ga10b (Orin), gv11b (Xavier), gp10b (TX2), gpu (JetPack 6 platform name).
+_GPU_DEVFREQ = re.compile(r"ga10b|gv11b|gp10b|gpu", re.IGNORECASE)
+
+
+def l4t_release(path: Path = JETSON_RELEASE) -> str | None:
+    """``R36.4.3`` from ``/etc/nv_tegra_release`` (``# R36 (release), REVISION: 4.3, ...``); None if absent."""
+    try:
+        match = _L4T.search(path.read_text(errors="replace"))
+    except OSError:
+        return None
+    return f"R{match['major']}.{match['revision']}" if match else None
+
+
+def power_mode() -> str | None:
+    """The nvpmodel power mode (``MAXN (0)``), from ``nvpmodel -q``; None where nvpmodel is absent or says nothing."""
+    if not shutil.which("nvpmodel"):
+        return None
+    try:
+        out = subprocess.run(["nvpmodel", "-q"], capture_output=True, text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = _POWER_MODE.search(out)
+    return f"{match['name']} ({match['id']})" if match else None
+
+
+def _pinned(minimum: Path, maximum: Path) -> bool | None:
+    """Whether a clock's floor equals its ceiling (what jetson_clocks sets); None if unreadable."""
+    try:
+        return int(minimum.read_text().split()[0]) == int(maximum.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def clocks_fixed(sysfs: Path | None = None) -> bool | None:
+    """Whether ``jetson_clocks`` pinned the CPU and GPU clocks (floor = ceiling in sysfs); None if unreadable.
+
+    ``jetson_clocks --show`` needs root, so this reads what it writes: each CPU's cpufreq
+    ``scaling_min_freq``/``scaling_max_freq`` and the GPU devfreq ``min_freq``/``max_freq``.
+    """
+    root = sysfs or SYSFS
+    cpus = [
+        _pinned(cpu / "scaling_min_freq", cpu / "scaling_max_freq")
+        for cpu in sorted(root.glob("devices/system/cpu/cpu[0-9]*/cpufreq"))
+    ]
+    gpus = [
+        _pinned(node / "min_freq", node / "max_freq")
+        for node in sorted(root.glob("class/devfreq/*"))
+        if _GPU_DEVFREQ.search(node.name)
+    ]
+    if not cpus or not gpus or None in cpus + gpus:
+        return None  # part of it could not be read: unknown, not "not fixed"
+    return all(cpus + gpus)
+
+
+def jetson_state() -> dict[str, object]:
+    """What a board's result depends on beyond its packages: L4T release, power mode, fixed clocks.
+
+    Each is probed for real and is None (unknown) where the probe finds nothing, e.g. on x86.
+    """
+    release = l4t_release()
+    return {
+        "l4t_release": release,
+        "power_mode": power_mode(),
+        "clocks_fixed": clocks_fixed() if release else None,
     }

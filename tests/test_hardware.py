@@ -58,3 +58,45 @@ def test_reference_data_is_part_of_the_environment(tmp_path: Path, monkeypatch: 
     assert after["shared_reference"]["entries"] == 1 and after["hub_models"]["entries"] == 1
     (tmp_path / "shared" / "resnet18.profile.json").write_text("[1]")
     assert hardware.fingerprint()["reference_data"] != after
+
+
+def test_jetson_state_is_unknown_off_the_board() -> None:
+    """On a machine without /etc/nv_tegra_release and nvpmodel, every board fact is None (unknown), never a guess."""
+    if hardware.JETSON_RELEASE.exists():
+        pytest.skip("this is a Jetson")
+    assert hardware.fingerprint()["jetson"] == {"l4t_release": None, "power_mode": None, "clocks_fixed": None}
+
+
+def test_l4t_release_from_the_real_file_layout(tmp_path: Path) -> None:
+    """/etc/nv_tegra_release as an Orin Nano Super on JetPack 6 printed it (a benchmark report's environment
+    section, found with the search tool: first lines quoted as published) gives R36.4.7."""
+    release = tmp_path / "nv_tegra_release"
+    release.write_text(
+        "# R36 (release), REVISION: 4.7, GCID: 42132812, BOARD: generic, EABI: aarch64, DATE: Thu Sep 18 22:54:44 UTC 2025\n"
+        "# KERNEL_VARIANT: oot\nTARGET_USERSPACE_LIB_DIR=nvidia\n"
+    )
+    assert hardware.l4t_release(release) == "R36.4.7"
+    release.write_text("garbage\n")
+    assert hardware.l4t_release(release) is None
+    assert hardware.l4t_release(tmp_path / "absent") is None
+
+
+def _clock(folder: Path, low: str, high: str, names: tuple[str, str]) -> None:
+    folder.mkdir(parents=True)
+    (folder / names[0]).write_text(low + "\n")
+    (folder / names[1]).write_text(high + "\n")
+
+
+def test_clocks_fixed_reads_what_jetson_clocks_writes(tmp_path: Path) -> None:
+    """Floors equal to ceilings on every CPU and the GPU: fixed; one CPU free: not fixed; no GPU node: unknown."""
+    cpu = ("scaling_min_freq", "scaling_max_freq")
+    gpu = ("min_freq", "max_freq")
+    for n in (0, 1):
+        _clock(tmp_path / f"devices/system/cpu/cpu{n}/cpufreq", "1728000", "1728000", cpu)
+    assert hardware.clocks_fixed(tmp_path) is None  # no GPU devfreq node: cannot tell
+    _clock(tmp_path / "class/devfreq/17000000.gpu", "1020000000", "1020000000", gpu)
+    assert hardware.clocks_fixed(tmp_path) is True
+    (tmp_path / "devices/system/cpu/cpu1/cpufreq/scaling_min_freq").write_text("115200\n")
+    assert hardware.clocks_fixed(tmp_path) is False
+    (tmp_path / "devices/system/cpu/cpu1/cpufreq/scaling_min_freq").write_text("")
+    assert hardware.clocks_fixed(tmp_path) is None
