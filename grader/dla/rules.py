@@ -10,17 +10,22 @@ Model (the same contract the students implement):
 * one prediction per ONNX node, in graph order;
 * global rules first: an FP32 build or a graph input with a symbolic dimension puts every
   node on GPU (no DLA loadable is built at all);
-* a node whose inputs are all constants (initializers, ``Constant`` outputs, outputs of other
-  such nodes) is folded into weights when TensorRT builds: it never runs, so it never breaks a
-  DLA subgraph and is placed on DLA;
+* a node whose inputs are all constants (initializers, ``Constant`` outputs, ``Shape`` of a tensor
+  whose dims are all known, outputs of other such nodes) is folded into weights when TensorRT
+  builds: it never runs on its own, it goes with the node it is folded into (its first consumer
+  in graph order), so it never makes a DLA subgraph of its own;
 * otherwise the dimension limits (batch <= 4096, other dims <= 8192) on the node's activation
   tensors, then the node's own rule. Dimensions shape inference cannot tell count as fine.
+
+``shapes`` pins input dims the way ``trtexec --shapes=input:32x3x32x32`` does (min = opt = max):
+a model exported with a dynamic batch and built with pinned shapes is static for DLA.
+Every rule changed after comparing with real placement logs is in ``EVIDENCE.md`` (same folder).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +56,7 @@ class Predicted:
         if self.device == "GPU":
             return f"{self.reason} [rule: {RULES[self.rule]}]"
         if self.folded:
-            return "its inputs are all constants, so TensorRT folds it into weights at build time (it never runs)"
+            return "its inputs are all constants, so TensorRT folds it into the DLA node it feeds (it never runs by itself)"
         return "it breaks no DLA rule"
 
 
@@ -103,6 +108,9 @@ RULES = {
     "shuffle.batch": "Reshape/Transpose must leave the batch axis alone",
     "softmax.axis": "Softmax over C or a spatial axis",
     "softmax.size": "Softmax axis size <= 1024",
+    "shuffle.slice_concat": "Reshape directly connected to Slice/Split or Concat runs on GPU",
+    "norm.affine": "the Mul/Add scale of a GroupNorm/InstanceNorm run on GPU with it",
+    "folded": "a folded constant goes with the node it is folded into",
     "unsupported": "op not supported on DLA",
 }
 
@@ -113,9 +121,11 @@ RULES = {
 class Graph:
     """An ONNX graph with what the rules need: tensor dims, constants, attributes."""
 
-    def __init__(self, model: onnx.ModelProto) -> None:
+    def __init__(self, model: onnx.ModelProto, shapes: Mapping[str, Sequence[int]] | None = None) -> None:
+        if shapes:
+            model = _pin(model, shapes)
         try:
-            model = shape_inference.infer_shapes(model)
+            model = shape_inference.infer_shapes(model, data_prop=True)  # Shape -> Reshape targets too
         except Exception:  # noqa: BLE001 - predict with what the file itself declares
             pass
         self.model = model
@@ -130,6 +140,12 @@ class Graph:
         for name, array in self.values.items():
             self.dims.setdefault(name, list(array.shape))
         self.inputs = [v for v in model.graph.input if v.name not in self.constant]
+        self.producer: dict[str, onnx.NodeProto] = {}
+        self.consumers: dict[str, list[int]] = {}
+        for index, node in enumerate(model.graph.node):
+            self.producer.update(dict.fromkeys(node.output, node))
+            for name in node.input:
+                self.consumers.setdefault(name, []).append(index)
 
     def shape(self, name: str) -> Dims | None:
         """Dims of a tensor (None entries unknown), or None when even the rank is unknown."""
@@ -145,6 +161,8 @@ class Graph:
 
     def fold(self, node: onnx.NodeProto) -> bool:
         """Mark a node's outputs constant when all its inputs are: TensorRT folds it away."""
+        if node.op_type == "Shape" and self._static_shape(node):
+            return True
         if not all(self.is_constant(name) for name in node.input):
             return False
         self.constant.update(node.output)
@@ -155,6 +173,32 @@ class Graph:
                     self.values[node.output[0]] = array
                     self.dims.setdefault(node.output[0], list(array.shape))
         return True
+
+
+    def _static_shape(self, node: onnx.NodeProto) -> bool:
+        """``Shape`` of a tensor whose dims are all known is a build-time constant (TensorRT folds it)."""
+        dims = self.shape(node.input[0])
+        if dims is None or None in dims:
+            return False
+        start, end = int(_attr(node, "start", 0)), _attr(node, "end", None)  # type: ignore[arg-type]
+        self.values[node.output[0]] = np.array(dims[start : None if end is None else int(end)], dtype=np.int64)
+        self.constant.add(node.output[0])
+        return True
+
+
+def _pin(model: onnx.ModelProto, shapes: Mapping[str, Sequence[int]]) -> onnx.ModelProto:
+    """A copy of ``model`` whose named inputs have the given dims (trtexec ``--shapes``)."""
+    pinned = onnx.ModelProto()
+    pinned.CopyFrom(model)
+    for value in pinned.graph.input:
+        if value.name in shapes:
+            dims = value.type.tensor_type.shape.dim
+            if len(dims) != len(shapes[value.name]):
+                raise ValueError(f"shapes[{value.name!r}] has {len(shapes[value.name])} dims, the input has {len(dims)}")
+            for dim, size in zip(dims, shapes[value.name], strict=True):
+                dim.Clear()
+                dim.dim_value = int(size)
+    return pinned
 
 
 def _attr(node: onnx.NodeProto, name: str, default: object = None) -> object:
@@ -274,6 +318,10 @@ def _prelu(node: onnx.NodeProto, graph: Graph) -> Verdict:
 def _eltwise(node: onnx.NodeProto, graph: Graph) -> Verdict:
     """Add/Sub/Mul/Max/Min on 4-D NCHW tensors, broadcasting NCHW, NC11 or N111 only."""
     op = node.op_type
+    if op in ("Mul", "Add") and (norm := _after_norm(node, graph)):
+        # TensorRT 8.4 on Orin (EVIDENCE.md, jetson_dla_tutorial ModelGN): GroupNorm's scale and bias
+        # ("SCALE: 71 + ... + Mul_8", "SCALE: 72 + ... + Add_9") ran on GPU next to the norm plugin.
+        return "norm.affine", f"{op}: the scale/bias of {norm!r} (GroupNorm/InstanceNorm) runs on GPU with it"
     out = graph.shape(node.output[0])
     if out is not None and len(out) != 4:
         return "eltwise.4d", f"{op}: DLA element-wise needs 4-D NCHW tensors, output is {len(out)}-D"
@@ -294,6 +342,22 @@ def _eltwise(node: onnx.NodeProto, graph: Graph) -> Verdict:
                 f"{op}: broadcast of {_fmt(dims)} to {_fmt(out)} is not NCHW, NC11 or N111",
             )
     return None
+
+
+def _after_norm(node: onnx.NodeProto, graph: Graph, hops: int = 3) -> str:
+    """The InstanceNormalization this Mul/Add scales, through at most ``hops`` Reshape/Mul/Add ("" when none)."""
+    current = node
+    for _ in range(hops):
+        activations = [name for name in current.input if not graph.is_constant(name)]
+        source = graph.producer.get(activations[0]) if len(activations) == 1 else None
+        if source is None:
+            return ""
+        if source.op_type == "InstanceNormalization":
+            return source.name
+        if source.op_type not in ("Reshape", "Mul", "Add"):
+            return ""
+        current = source
+    return ""
 
 
 def _fits(dims: Dims, pattern: Dims) -> bool:
@@ -402,7 +466,26 @@ def _reshape(node: onnx.NodeProto, graph: Graph) -> Verdict:
             return "shuffle.batch", f"Transpose perm {perm} moves the batch axis"
     elif before and after and None not in (before[0], after[0]) and before[0] != after[0]:
         return "shuffle.batch", f"Reshape {_fmt(before)} -> {_fmt(after)} changes the batch axis"
+    if op == "Reshape" and (neighbour := _slice_or_concat_neighbour(node, graph)):
+        # TensorRT 8.5.2 on Orin (EVIDENCE.md, YOLO11n): "This version of DLA does not support reshape
+        # layers directly connected to Slice or Concat" -> "Validation failed for DLA layer".
+        return "shuffle.slice_concat", f"Reshape directly connected to {neighbour}: DLA cannot run it"
     return None
+
+
+_SLICE_CONCAT = ("Slice", "Split", "Concat")
+
+
+def _slice_or_concat_neighbour(node: onnx.NodeProto, graph: Graph) -> str:
+    """The Slice/Split/Concat that feeds the Reshape's data or reads its output ("" when none)."""
+    source = graph.producer.get(node.input[0])
+    if source is not None and source.op_type in _SLICE_CONCAT and not graph.is_constant(node.input[0]):
+        return f"{source.op_type} {source.name!r}"
+    for index in graph.consumers.get(node.output[0], []):
+        reader = graph.model.graph.node[index]
+        if reader.op_type in _SLICE_CONCAT:
+            return f"{reader.op_type} {reader.name!r}"
+    return ""
 
 
 def _softmax(node: onnx.NodeProto, graph: Graph) -> Verdict:
@@ -518,11 +601,13 @@ def _limits(node: onnx.NodeProto, graph: Graph) -> Verdict:
     return None
 
 
-def predict_model(model: onnx.ModelProto, precision: str = "fp16") -> list[Predicted]:
-    """The grader's placement of every node of ``model``, in graph order."""
+def predict_model(
+    model: onnx.ModelProto, precision: str = "fp16", shapes: Mapping[str, Sequence[int]] | None = None
+) -> list[Predicted]:
+    """The grader's placement of every node of ``model``, in graph order (``shapes``: trtexec --shapes)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    graph = Graph(model)
+    graph = Graph(model, shapes)
     everything = _global_verdict(graph, precision)
     out = []
     for node in graph.model.graph.node:
@@ -534,12 +619,36 @@ def predict_model(model: onnx.ModelProto, precision: str = "fp16") -> list[Predi
             out.append(Predicted(node.name, node.op_type, "DLA", folded=folded))
         else:
             out.append(Predicted(node.name, node.op_type, "GPU", *verdict))
+    return _with_consumers(out, graph)
+
+
+def _with_consumers(out: list[Predicted], graph: Graph) -> list[Predicted]:
+    """Each folded node on the device of the node it is folded into: its first consumer in graph order.
+
+    A folded constant never runs by itself (TensorRT makes it part of its consumer's weights), so a
+    constant between two GPU nodes is no DLA subgraph: the jetson_dla_tutorial ModelBN log (TensorRT
+    8.4/8.5, EVIDENCE.md) shows 2 DLA subgraphs where counting the flatten's constants as DLA gave 3.
+    """
+    nodes = graph.model.graph.node
+    for index in range(len(out) - 1, -1, -1):
+        if not out[index].folded:
+            continue
+        readers = sorted({i for name in nodes[index].output for i in graph.consumers.get(name, [])})
+        if readers and out[readers[0]].device == "GPU":
+            consumer = out[readers[0]]
+            out[index] = Predicted(
+                out[index].node, out[index].op_type, "GPU", "folded",
+                f"{out[index].op_type}: a constant folded into {consumer.node!r} ({consumer.op_type}), which runs on GPU",
+                folded=True,
+            )
     return out
 
 
-def predict(onnx_path: str | os.PathLike[str], precision: str = "fp16") -> list[Predicted]:
-    """The grader's placement of every node of the ONNX file, in graph order."""
-    return predict_model(onnx.load(str(Path(onnx_path))), precision)
+def predict(
+    onnx_path: str | os.PathLike[str], precision: str = "fp16", shapes: Mapping[str, Sequence[int]] | None = None
+) -> list[Predicted]:
+    """The grader's placement of every node of the ONNX file, in graph order (``shapes``: trtexec --shapes)."""
+    return predict_model(onnx.load(str(Path(onnx_path))), precision, shapes)
 
 
 def report(devices: Sequence[tuple[str, str]]) -> Report:

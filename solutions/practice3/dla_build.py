@@ -85,7 +85,7 @@ class _Graph:
 
     def __init__(self, model: onnx.ModelProto) -> None:
         try:
-            model = shape_inference.infer_shapes(model)
+            model = shape_inference.infer_shapes(model, data_prop=True)  # data_prop: Shape -> Reshape targets
         except Exception:  # noqa: BLE001 - fall back to the shapes the file declares
             pass
         self.graph = model.graph
@@ -96,6 +96,11 @@ class _Graph:
             tensor = info.type.tensor_type
             if tensor.HasField("shape"):
                 self.shapes[info.name] = [d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim]
+        self.producer = {out: node for node in model.graph.node for out in node.output}
+        self.readers: dict[str, list[int]] = {}
+        for index, node in enumerate(model.graph.node):
+            for name in node.input:
+                self.readers.setdefault(name, []).append(index)
 
     def constant(self, name: str) -> bool:
         """True for weights, Constant outputs, folded results and absent optional inputs."""
@@ -197,6 +202,9 @@ def _pool_reason(node: onnx.NodeProto) -> str:
 def _elementwise_reason(node: onnx.NodeProto, g: _Graph) -> str:
     """Add/Sub/Mul/Max/Min: 4-D, broadcast only NCHW with NCHW, NC11 or N111."""
     op = node.op_type
+    norm = _scaled_norm(node, g) if op in ("Mul", "Add") else ""
+    if norm:
+        return f"{op}: the scale/bias of {norm} (GroupNorm/InstanceNorm) runs on GPU with it"
     out = g.shapes.get(node.output[0])
     if out is None:
         return ""
@@ -218,6 +226,20 @@ def _elementwise_reason(node: onnx.NodeProto, g: _Graph) -> str:
             ok = False
         if not ok:
             return f"{op} broadcast {shape} -> {out} is not NCHW, NC11 or N111"
+    return ""
+
+
+def _scaled_norm(node: onnx.NodeProto, g: _Graph) -> str:
+    """The InstanceNormalization a Mul/Add scales, reached through <= 3 Reshape/Mul/Add ("" when none)."""
+    current = node
+    for _ in range(3):
+        activations = [name for name in current.input if not g.constant(name)]
+        source = g.producer.get(activations[0]) if len(activations) == 1 else None
+        if source is None or source.op_type not in ("InstanceNormalization", "Reshape", "Mul", "Add"):
+            return ""
+        if source.op_type == "InstanceNormalization":
+            return source.name
+        current = source
     return ""
 
 
@@ -298,6 +320,20 @@ def _shuffle_reason(node: onnx.NodeProto, g: _Graph) -> str:
     elif in_shape and out_shape and in_shape[0] is not None and out_shape[0] is not None:
         if in_shape[0] != out_shape[0]:
             return "Reshape changes the batch axis"
+    if op == "Reshape":
+        return _reshape_neighbour(node, g)
+    return ""
+
+
+def _reshape_neighbour(node: onnx.NodeProto, g: _Graph) -> str:
+    """A Reshape fed by, or feeding, a Slice/Split/Concat cannot run on DLA (TensorRT's validation)."""
+    joins = ("Slice", "Split", "Concat")
+    source = g.producer.get(node.input[0])
+    if source is not None and source.op_type in joins and not g.constant(node.input[0]):
+        return f"Reshape directly connected to {source.op_type} {source.name}: not supported on DLA"
+    for index in g.readers.get(node.output[0], []):
+        if g.graph.node[index].op_type in joins:
+            return f"Reshape directly connected to {g.graph.node[index].op_type}: not supported on DLA"
     return ""
 
 
@@ -355,29 +391,53 @@ def _op_reason(node: onnx.NodeProto, g: _Graph) -> str:
     return f"{op}: not supported on DLA"
 
 
+def _fold(node: onnx.NodeProto, g: _Graph) -> bool:
+    """Record a node TensorRT folds at build time: all inputs constant, or Shape of a fully known tensor."""
+    if node.op_type == "Shape" and None not in g.shapes.get(node.input[0], [None]):
+        g.known.update(node.output)
+        g.arrays[node.output[0]] = np.array(g.shapes[node.input[0]], dtype=np.int64)
+        return True
+    if not all(g.constant(name) for name in node.input):
+        return False
+    g.known.update(node.output)
+    if node.op_type == "Constant":
+        value = _attribute(node, "value", None)
+        if value is not None:
+            g.arrays[node.output[0]] = numpy_helper.to_array(value)
+            g.shapes.setdefault(node.output[0], list(g.arrays[node.output[0]].shape))
+    return True
+
+
+def _follow_consumers(placements: list[Placement], folded: set[int], g: _Graph) -> list[Placement]:
+    """A folded node goes with the node it is folded into (its first reader): a constant is no subgraph."""
+    for index in sorted(folded, reverse=True):
+        readers = sorted({i for name in g.graph.node[index].output for i in g.readers.get(name, [])})
+        if readers and placements[readers[0]].device == "GPU":
+            reader = placements[readers[0]]
+            mine = placements[index]
+            reason = f"{mine.op_type}: constant folded into {reader.node} ({reader.op_type}), which runs on GPU"
+            placements[index] = Placement(mine.node, mine.op_type, "GPU", reason)
+    return placements
+
+
 def dla_placement(onnx_path: str | os.PathLike[str], *, precision: str = "fp16") -> list[Placement]:
     """One Placement per node of the ONNX graph, in graph order (TensorRT 10.3 Orin DLA rules)."""
     if precision not in ("fp16", "int8", "fp32"):
         raise ValueError(f"precision must be 'fp16', 'int8' or 'fp32', got {precision!r}")
     g = _Graph(onnx.load(str(onnx_path)))
     everywhere = "FP32: DLA runs FP16/INT8 only" if precision == "fp32" else _dynamic_input(g)
-    placements = []
-    for node in g.graph.node:
+    placements, folded = [], set()
+    for index, node in enumerate(g.graph.node):
         if everywhere:
             reason = everywhere
-        elif all(g.constant(name) for name in node.input):
-            # Constant-only nodes are folded into weights when TensorRT builds: they never run.
-            g.known.update(node.output)
-            if node.op_type == "Constant":
-                value = _attribute(node, "value", None)
-                if value is not None:
-                    g.arrays[node.output[0]] = numpy_helper.to_array(value)
-                    g.shapes.setdefault(node.output[0], list(g.arrays[node.output[0]].shape))
+        elif _fold(node, g):
+            # Constant-only nodes are folded into weights when TensorRT builds: they never run by themselves.
+            folded.add(index)
             reason = ""
         else:
             reason = _too_big(node, g) or _op_reason(node, g)
         placements.append(Placement(node.name, node.op_type, "GPU" if reason else "DLA", reason))
-    return placements
+    return _follow_consumers(placements, folded, g)
 
 
 def dla_report(placements: list[Placement]) -> dict[str, Any]:
