@@ -154,7 +154,7 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]
     "constants_on_gpu": (
         # Identity/Constant nodes are folded into weights by TensorRT; treating them as runtime ops
         # sends resnet's weight Identity nodes and EfficientNet's padding arithmetic to GPU.
-        [("        elif all(g.constant(name) for name in node.input):", "        elif False:")],
+        [("        elif _fold(node, g):", "        elif False:")],
         REAL_GRAPHS,
         "expected DLA",
     ),
