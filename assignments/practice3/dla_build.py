@@ -86,13 +86,18 @@ def dla_placement(onnx_path: str | os.PathLike[str], *, precision: str = "fp16")
     1. global: precision "fp32" -> every node GPU, reason "FP32: DLA runs FP16/INT8 only";
        a graph input with a symbolic/unknown dim -> every node GPU, reason naming "dynamic" shapes;
     2. a node whose inputs are all constants (initializers, Constant outputs, outputs of such
-       nodes; a Constant node has no inputs) is folded into weights by TensorRT: "DLA", reason "";
+       nodes; a Constant node has no inputs; a Shape of a tensor whose dims are all known) is folded
+       by TensorRT into the node it feeds: it takes the device of its first consumer in graph order
+       (DLA with reason "" when that consumer is on DLA or there is none; GPU with a reason naming
+       the consumer otherwise), so a folded constant is never a DLA subgraph of its own;
     3. dimension limits on the node's activation tensors (inputs and outputs that are not
        constants): batch (dim 0) <= 4096, every other dim <= 8192;
     4. the node's own rule (table in README.md; TENSORRT_FACTS section 4), e.g.
        Conv kernel 1..32, stride 1..8, pads 0..31 and < kernel; MaxPool/AveragePool window 1..8;
        GlobalAveragePool/ReduceMean -> GPU; Div/Pow/Exp/Log/Sqrt -> GPU; Concat only on the
-       channel axis of 4-D tensors; Reshape/Transpose 4-D in and out, Flatten -> GPU;
+       channel axis of 4-D tensors; Reshape/Transpose 4-D in and out, Flatten -> GPU; a Reshape
+       fed by or feeding a Slice/Split/Concat -> GPU; the Mul/Add right after an
+       InstanceNormalization (GroupNorm's scale and bias, through Reshapes) -> GPU;
        activations other than Relu/Sigmoid/Tanh/Clip/LeakyRelu/PRelu -> GPU; an op the table
        does not list -> GPU.
     Use ``onnx.shape_inference.infer_shapes`` for tensor dims; a dim it cannot tell (None, or a
