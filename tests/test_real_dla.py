@@ -89,6 +89,18 @@ def test_unknown_is_not_zero() -> None:
     assert not empty.found and empty.dla_subgraphs is None and empty.gpu_layer_count is None
 
 
+def test_empty_gpu_list_of_a_new_log_is_zero() -> None:
+    """8.4+ headers: a GPU header followed by another message is an empty list, not a list of that message."""
+    text = (
+        "[I] [TRT] ---------- Layers Running on DLA ----------\n"
+        "[I] [TRT] [DlaLayer] {ForeignNode[/conv1/Conv.../fc/Gemm]}\n"
+        "[I] [TRT] ---------- Layers Running on GPU ----------\n"
+        "[I] [TRT] Total Activation Memory: 1024\n"
+    )
+    log = orin_log.parse(text)
+    assert (log.dla_subgraphs, log.gpu_layer_count, log.warnings) == (1, 0, [])
+
+
 def test_empty_dla_list_is_zero() -> None:
     """An FP32 build prints both headers with nothing on DLA: that is a stated 0 (yolo11n FP32 layout)."""
     text = (
@@ -144,8 +156,10 @@ def _runs(predicted: list[rules.Predicted]) -> list[list[rules.Predicted]]:
     for p in predicted:
         if p.folded:
             continue
-        if p.device == "DLA":
-            runs.append([p]) if previous != "DLA" else runs[-1].append(p)
+        if p.device == "DLA" and previous == "DLA":
+            runs[-1].append(p)
+        elif p.device == "DLA":
+            runs.append([p])
         previous = p.device
     return runs
 

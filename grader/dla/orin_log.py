@@ -39,7 +39,7 @@ _SWITCHED = (  # (pattern, whether group 2 is TensorRT's layer type)
 )
 _NOTHING_ON_DLA = re.compile(r"no layer in the network can run on DLA")
 _SPLIT_AT = re.compile(r"Splitting DLA subgraph at: (.+?) because")
-_HEADER = re.compile(r"-{5,}\s*Layers [Rr]unning on (DLA|GPU)\s*:?\s*(?:-{5,})?\s*$")
+_HEADER = re.compile(r"-{5,}\s*Layers [Rr]unning on (DLA|GPU)\s*(:)?\s*(?:-{5,})?\s*$")  # group 2: 7.x-8.2 style
 _DLA_LAYER = re.compile(r"\[DlaLayer\]\s*\{ForeignNode\[(.*)\]\},?\s*$")
 _GPU_LAYER = re.compile(r"\[GpuLayer\]\s+(?:([A-Z][A-Z0-9_]*):\s+)?(\S.*?)\s*$")
 _PREFIX = re.compile(
@@ -64,6 +64,7 @@ class DlaLog:
     split_at: list[str] = field(default_factory=list)  # "Splitting DLA subgraph at: X"
     nothing_on_dla: bool = False  # "no layer in the network can run on DLA"
     cut: set[str] = field(default_factory=set)  # lists whose items the text does not hold ("DLA", "GPU")
+    old_style: set[str] = field(default_factory=set)  # lists under a 7.x-8.2 header ("Layers running on X:")
     dla_messages: bool = False  # any line mentions DLA
     warnings: list[str] = field(default_factory=list)
 
@@ -152,6 +153,8 @@ def _read_line(log: DlaLog, message: str, section: str | None) -> str | None:
             log.dla_list = []
         log.gpu_list_seen |= section == "GPU"
         log.cut.add(section)  # until an item or another line shows the list is whole
+        if header.group(2):
+            log.old_style.add(section)
         return section
     if match := _DLA_LAYER.search(message):
         (log.dla_list if log.dla_list is not None else log.offloaded).append(match.group(1))
@@ -162,7 +165,7 @@ def _read_line(log: DlaLog, message: str, section: str | None) -> str | None:
         log.gpu_list_seen = True
         log.cut.discard("GPU")
         return "GPU"
-    if section in log.cut and _old_list_item(log, section, message):  # only the line right after the header
+    if section in log.cut & log.old_style and _old_list_item(log, section, message):  # the line after the header
         log.cut.discard(section)
         return section
     if section:
