@@ -23,7 +23,10 @@ import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # onnx is imported only when a graph is checked
+    import onnx
 
 _HEADER = re.compile(r"^TRT-(?P<version>\d+)-(?P<algorithm>[A-Za-z0-9_]+)$")
 _ENTRY = re.compile(r"^(?P<tensor>.+): (?P<hex>[0-9a-fA-F]{1,8})$")
@@ -192,17 +195,17 @@ def check(
     cache: CalibrationCache,
     *,
     trt_version: str | None = None,
-    onnx_model: Any = None,
+    onnx_model: onnx.ModelProto | str | os.PathLike[str] | None = None,
 ) -> list[str]:
     """Problems with ``cache`` for its use: TensorRT ``trt_version`` building ``onnx_model`` (each where known).
 
     ``onnx_model`` is an ``onnx.ModelProto`` or a path. Each message says what was expected, what the file
     has and how to fix it; an empty list means nothing to report.
     """
-    problems = _version_problems(cache, trt_version) if trt_version is not None else []
+    model, label = _load_model(onnx_model) if onnx_model is not None else (None, "<model.onnx>")
+    problems = _version_problems(cache, trt_version, label) if trt_version is not None else []
     problems += _nonfinite_problems(cache)
-    if onnx_model is not None:
-        model, label = _load_model(onnx_model)
+    if model is not None:
         problems += _graph_problems(cache, model, label)
     return problems
 
@@ -216,7 +219,7 @@ def _remake(label: str) -> str:
     )
 
 
-def _version_problems(cache: CalibrationCache, trt_version: str) -> list[str]:
+def _version_problems(cache: CalibrationCache, trt_version: str, label: str) -> list[str]:
     """The header against the board's TensorRT.
 
     TensorRT's cache reader is closed source; the public facts are: the header records NV_TENSORRT_VERSION of
@@ -231,7 +234,7 @@ def _version_problems(cache: CalibrationCache, trt_version: str) -> list[str]:
     if cache.trt_version is None:
         return [
             f"the cache has no TRT-<version>-<Algorithm> header; TensorRT {trt_version} writes "
-            f"'TRT-{want}-<Algorithm>' first and uses only a cache it recognises: {_remake('<model.onnx>')}"
+            f"'TRT-{want}-<Algorithm>' first and uses only a cache it recognises: {_remake(label)}"
         ]
     # A release given as major.minor only ('10.3') leaves the patch open: compare major and minor then.
     minor_only = len(re.findall(r"\d+", trt_version)) == 2
@@ -240,8 +243,7 @@ def _version_problems(cache: CalibrationCache, trt_version: str) -> list[str]:
     return [
         f"the cache was written by TensorRT {cache.release} (header TRT-{cache.trt_version}-{cache.algorithm}); "
         f"this board has TensorRT {trt_version}, whose caches read TRT-{want}-...: TensorRT does not use a cache "
-        f"from another release (it ignores it and calibrates again, or builds without your ranges): "
-        + _remake("<model.onnx>")
+        f"from another release (it ignores it and calibrates again, or builds without your ranges): " + _remake(label)
     ]
 
 
@@ -264,7 +266,7 @@ _TRT_INTERNAL = re.compile(r"^(ONNXTRT_|\(Unnamed Layer\* \d+\) |tmp_refittable_
 _FLOAT_TYPES = {1, 10, 11, 16}  # onnx.TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16
 
 
-def _load_model(onnx_model: Any) -> tuple[Any, str]:
+def _load_model(onnx_model: onnx.ModelProto | str | os.PathLike[str]) -> tuple[onnx.ModelProto, str]:
     """(ModelProto, a name for messages) from a ModelProto or a path."""
     import onnx
 

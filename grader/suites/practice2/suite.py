@@ -733,9 +733,30 @@ def test_int8_labelled_accuracy(int8: Attempt[Int8Accuracy], grade: Grade) -> No
 # ---------------------------------------------------------------- the Jetson's calibration cache
 
 
+def _board_tensorrt() -> str | None:
+    """This machine's TensorRT release (the backend's probe), or None where it has no TensorRT.
+
+    The cache is made on the board; graded where TensorRT is absent, the board's release is unknown and the
+    cache's version is not checked (never guessed).
+    """
+    from grader.backends import tensorrt as trt_backend
+
+    probe = trt_backend.probe_tensorrt()
+    return probe.version if probe.available and probe.version not in (None, "unknown") else None
+
+
+def _classifier_graph(classifier: Classifier) -> Any:
+    """The lab classifier's ONNX graph, named as students know the file (the cached copy has a hash name)."""
+    import onnx
+
+    model = onnx.load(str(classifier.path), load_external_data=False)
+    model.graph.name = "lab_classifier.onnx"
+    return model
+
+
 @pytest.mark.points(2)
 def test_calibration_cache_scale(student_dir: Path, classifier: Classifier) -> None:
-    """your calib.cache (from the Jetson) has the input scale of [0, 1] data (about 1/127)"""
+    """your calib.cache (from the Jetson) fits the lab classifier and has the input scale of [0, 1] data (about 1/127)"""
     path = student_dir / "calib.cache"
     if not path.exists():
         pytest.skip(
@@ -747,11 +768,9 @@ def test_calibration_cache_scale(student_dir: Path, classifier: Classifier) -> N
         cache = calibration_cache.read(path)
     except calibration_cache.CacheFormatError as error:
         fail(f"calib.cache is not a TensorRT calibration cache: {error}")
-    expect(
-        classifier.input_name in cache.scales,
-        f"calib.cache has no entry for the model input '{classifier.input_name}' (it has {len(cache.scales)} "
-        "tensors): was it made with the lab classifier?",
-    )
+    # The cache against its use: the board's TensorRT (where known) and the model it calibrates.
+    problems = calibration_cache.check(cache, trt_version=_board_tensorrt(), onnx_model=_classifier_graph(classifier))
+    expect(not problems, "calib.cache: " + "\ncalib.cache: ".join(problems))
     amax = cache.amax(classifier.input_name)
     low, high = INPUT_AMAX_RANGE
     expect(
