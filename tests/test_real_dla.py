@@ -229,3 +229,25 @@ def test_yolo11n_layers_the_log_sends_to_gpu(yolo11n: list[rules.Predicted], nam
     assert {layer: devices[layer].device for layer in named} == dict.fromkeys(named, "GPU")
     if "attn" in name:
         assert devices["/model.10/m/m.0/attn/Reshape"].rule == "shuffle.slice_concat"
+
+
+def test_model_bn_modified_average_pool_on_dla(tmp_path: Path) -> None:
+    """README Step 9: GlobalAveragePool -> AveragePool 2x2 puts the pool on DLA; the log's one subgraph ends at the Gemm."""
+    onnx = pytest.importorskip("onnx")
+    model = onnx.load(str(_tutorial_onnx("bn", tmp_path)))
+    for node in model.graph.node:  # what the README's graph-surgeon loop does, with the onnx package
+        if node.op_type == "GlobalAveragePool":
+            node.op_type = "AveragePool"
+            node.attribute.append(onnx.helper.make_attribute("kernel_shape", [2, 2]))
+    path = tmp_path / "model_bn_modified.onnx"
+    onnx.save(model, str(path))
+    predicted = rules.predict(path, "int8", shapes={"input": (32, 3, 32, 32)})
+    log = _log("orin_trt84_jetson_dla_tutorial_model_bn_modified.log")
+    ((first, last),) = log.subgraph_bounds()
+    runtime = [p for p in predicted if not p.folded]
+    assert (runtime[0].op_type, runtime[-1].op_type) == (orin_log.op_type_of(first), orin_log.op_type_of(last))
+    assert {p.op_type: p.device for p in runtime}["AveragePool"] == "DLA"
+    # Known disagreement (EVIDENCE.md): TensorRT 8.4 ran the view's 4-D -> 2-D Reshape inside the Gemm's
+    # subgraph (1 subgraph); the 10.3 rules send it to GPU, so the predictor makes 2.
+    assert [p.op_type for p in runtime if p.device == "GPU"] == ["Reshape"]
+    assert len(_runs(predicted)) == log.dla_subgraphs + 1
