@@ -23,8 +23,20 @@ from grader.dla import orin_log, rules
 CORPUS = Path(__file__).parent / "data" / "real" / "dla"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
 BY_FILE = {entry["file"]: entry for entry in MANIFEST}
-KEYS = ("file", "source", "repository", "path", "commit", "tensorrt", "tensorrt_evidence", "device", "licence",
-        "excerpt", "expect", "spot")
+KEYS = (
+    "file",
+    "source",
+    "repository",
+    "path",
+    "commit",
+    "tensorrt",
+    "tensorrt_evidence",
+    "device",
+    "licence",
+    "excerpt",
+    "expect",
+    "spot",
+)
 
 
 def _log(name: str) -> orin_log.DlaLog:
@@ -125,7 +137,10 @@ def _tutorial_onnx(norm: str, folder: Path) -> Path:
             super().__init__()
             layers: list[Any] = []
             for cin, cout in ((3, 64), (64, 128), (128, 256), (256, 512)):
-                layers += [nn.Conv2d(cin, cout, 3, 2, 1), nn.GroupNorm(8, cout) if norm == "gn" else nn.BatchNorm2d(cout)]
+                layers += [
+                    nn.Conv2d(cin, cout, 3, 2, 1),
+                    nn.GroupNorm(8, cout) if norm == "gn" else nn.BatchNorm2d(cout),
+                ]
                 layers.append(nn.ReLU())
             self.cnn, self.pool, self.linear = nn.Sequential(*layers), nn.AdaptiveAvgPool2d((1, 1)), nn.Linear(512, 10)
 
@@ -136,8 +151,14 @@ def _tutorial_onnx(norm: str, folder: Path) -> Path:
     path = folder / f"model_{norm}.onnx"
     with torch.no_grad():
         torch.onnx.export(
-            Model().eval(), (torch.zeros(1, 3, 32, 32),), str(path), input_names=["input"], output_names=["output"],
-            dynamic_axes={"input": {0: "batch_size"}, "output": {0: "batch_size"}}, opset_version=17, dynamo=False,
+            Model().eval(),
+            (torch.zeros(1, 3, 32, 32),),
+            str(path),
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_axes={"input": {0: "batch_size"}, "output": {0: "batch_size"}},
+            opset_version=17,
+            dynamo=False,
         )
     return path
 
@@ -178,9 +199,11 @@ def test_model_bn_matches_its_log(tutorial: Callable[[str], list[rules.Predicted
     assert rules.report([(p.op_type, p.device) for p in predicted]).dla_subgraphs == log.dla_subgraphs == 2
     (first, last), (gemm, _) = log.subgraph_bounds()
     runs = _runs(predicted)
-    assert [runs[0][0].op_type, runs[0][-1].op_type, runs[1][0].op_type] == [
-        orin_log.op_type_of(first), orin_log.op_type_of(last), orin_log.op_type_of(gemm.split(" + ")[0])
-    ] == ["Conv", "Relu", "Gemm"]
+    assert (
+        [runs[0][0].op_type, runs[0][-1].op_type, runs[1][0].op_type]
+        == [orin_log.op_type_of(first), orin_log.op_type_of(last), orin_log.op_type_of(gemm.split(" + ")[0])]
+        == ["Conv", "Relu", "Gemm"]
+    )
     gpu_runtime = [p.op_type for p in predicted if p.device == "GPU" and not p.folded]
     assert gpu_runtime == ["GlobalAveragePool", "Reshape"]  # the log: REDUCE GlobalAveragePool_8, SHUFFLE (the view)
     assert len(gpu_runtime) == log.gpu_layer_count
@@ -220,7 +243,9 @@ def yolo11n() -> list[rules.Predicted]:
             os.chdir(cwd)
 
 
-@pytest.mark.parametrize("name", ["orin_trt852_ultralytics18012_yolo11n_attn.log", "orin_trt852_ultralytics18012_yolo11n_head.log"])
+@pytest.mark.parametrize(
+    "name", ["orin_trt852_ultralytics18012_yolo11n_attn.log", "orin_trt852_ultralytics18012_yolo11n_head.log"]
+)
 def test_yolo11n_layers_the_log_sends_to_gpu(yolo11n: list[rules.Predicted], name: str) -> None:
     """Every ONNX layer the YOLO11n log sends to GPU (attention Reshape, head Concat/Split/DFL) is predicted GPU."""
     devices = {p.node: p for p in yolo11n}

@@ -34,7 +34,9 @@ _OFFLOADED = re.compile(r"\{ForeignNode\[(.*)\]\}\s+successfully offloaded to DL
 _SWITCHED = (  # (pattern, whether group 2 is TensorRT's layer type)
     re.compile(r"Layer '(.+?)' \((\w+)\): Unsupported on DLA"),  # 8.5+
     re.compile(r"Validation failed for DLA layer: (.+?)\. Switching to GPU fallback"),  # 8.5+
-    re.compile(r"Default DLA is enabled but layer (.+?) is not (?:supported|running) on DLA, falling back to GPU"),  # <= 8.2
+    re.compile(
+        r"Default DLA is enabled but layer (.+?) is not (?:supported|running) on DLA, falling back to GPU"
+    ),  # <= 8.2
     re.compile(r"DLA supports only \d+ subgraphs per DLA core\. Switching to GPU for layer (.+?)\s*$"),  # <= 8.2
 )
 _NOTHING_ON_DLA = re.compile(r"no layer in the network can run on DLA")
@@ -72,8 +74,14 @@ class DlaLog:
     def found(self) -> bool:
         """Whether the log holds any DLA placement information."""
         return bool(
-            self.candidates or self.offloaded or self.switched_to_gpu or self.gpu_layers or self.split_at
-            or self.dla_list is not None or self.gpu_list_seen or self.nothing_on_dla
+            self.candidates
+            or self.offloaded
+            or self.switched_to_gpu
+            or self.gpu_layers
+            or self.split_at
+            or self.dla_list is not None
+            or self.gpu_list_seen
+            or self.nothing_on_dla
         )
 
     @property

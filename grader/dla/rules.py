@@ -174,14 +174,14 @@ class Graph:
                     self.dims.setdefault(node.output[0], list(array.shape))
         return True
 
-
     def _static_shape(self, node: onnx.NodeProto) -> bool:
         """``Shape`` of a tensor whose dims are all known is a build-time constant (TensorRT folds it)."""
         dims = self.shape(node.input[0])
         if dims is None or None in dims:
             return False
-        start, end = int(_attr(node, "start", 0)), _attr(node, "end", None)  # type: ignore[arg-type]
-        self.values[node.output[0]] = np.array(dims[start : None if end is None else int(end)], dtype=np.int64)
+        start, end = _attr(node, "start", 0), _attr(node, "end", None)
+        part = dims[start if isinstance(start, int) else 0 : end if isinstance(end, int) else None]
+        self.values[node.output[0]] = np.array(part, dtype=np.int64)
         self.constant.add(node.output[0])
         return True
 
@@ -194,7 +194,9 @@ def _pin(model: onnx.ModelProto, shapes: Mapping[str, Sequence[int]]) -> onnx.Mo
         if value.name in shapes:
             dims = value.type.tensor_type.shape.dim
             if len(dims) != len(shapes[value.name]):
-                raise ValueError(f"shapes[{value.name!r}] has {len(shapes[value.name])} dims, the input has {len(dims)}")
+                raise ValueError(
+                    f"shapes[{value.name!r}] has {len(shapes[value.name])} dims, the input has {len(dims)}"
+                )
             for dim, size in zip(dims, shapes[value.name], strict=True):
                 dim.Clear()
                 dim.dim_value = int(size)
@@ -637,7 +639,10 @@ def _with_consumers(out: list[Predicted], graph: Graph) -> list[Predicted]:
         if readers and out[readers[0]].device == "GPU":
             consumer = out[readers[0]]
             out[index] = Predicted(
-                out[index].node, out[index].op_type, "GPU", "folded",
+                out[index].node,
+                out[index].op_type,
+                "GPU",
+                "folded",
                 f"{out[index].op_type}: a constant folded into {consumer.node!r} ({consumer.op_type}), which runs on GPU",
                 folded=True,
             )
