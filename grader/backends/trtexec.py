@@ -29,7 +29,12 @@ PRECISION_FLAGS: dict[str, tuple[str, ...]] = {
     # --calib the ranges are placeholders: right for timing, meaningless for accuracy.
     "int8": ("--int8", "--fp16"),
 }
-PROFILE_FLAGS = ("--dumpProfile", "--dumpLayerInfo", "--profilingVerbosity=detailed")
+# --separateProfileRun: without it, a run with --dumpProfile/--exportProfile prints "The e2e network timing is
+# not reported ..." instead of the performance summary (NVIDIA/TensorRT v10.3.0 samples/trtexec/trtexec.cpp,
+# function main: printPerformanceReport runs only when `!(profilerEnabled && !options.inference.rerun)`, and
+# samples/common/sampleOptions.cpp, InferenceOptions::parse, maps --separateProfileRun to `rerun`). With it,
+# the benchmark runs without the profiler (summary printed) and a second run attaches it (table and export).
+PROFILE_FLAGS = ("--dumpProfile", "--separateProfileRun", "--dumpLayerInfo", "--profilingVerbosity=detailed")
 REMOVED_IN_10 = ("--workspace", "--buildOnly", "--explicitBatch")  # trtexec 10.x: "Unknown option"
 BUILD_TIMEOUT_S = 1800  # an Orin Nano builds a ResNet-50 in minutes
 PROFILE_TIMEOUT_S = 600
@@ -73,7 +78,10 @@ class TrtexecRun:
 
 @dataclass(frozen=True)
 class ProfileRun:
-    """One ``trtexec --loadEngine ... --dumpProfile --exportProfile ...`` run and its files."""
+    """One ``trtexec --loadEngine ... --dumpProfile --separateProfileRun --exportProfile ...`` run and its files.
+
+    ``stdout`` holds the performance summary (benchmark run) and the ``=== Profile`` table (profiled run).
+    """
 
     engine: Path
     profile_json: Path
@@ -145,7 +153,11 @@ def profile_command(
     layer_json: str | os.PathLike[str],
     trtexec: str | os.PathLike[str] | None = None,
 ) -> list[str]:
-    """The trtexec line profiling ``engine``: per-layer table on stdout and both JSON exports."""
+    """The trtexec line profiling ``engine``: performance summary, per-layer table and both JSON exports.
+
+    One run gives both because of ``--separateProfileRun`` (see PROFILE_FLAGS): the summary comes from
+    the benchmark run, the ``=== Profile`` table and ``--exportProfile`` from the profiled second run.
+    """
     return [
         binary(trtexec),
         f"--loadEngine={os.fspath(engine)}",
@@ -262,7 +274,10 @@ def profile_engine(
     trtexec: str | os.PathLike[str] | None = None,
     timeout_s: float = PROFILE_TIMEOUT_S,
 ) -> ProfileRun:
-    """Profile ``engine``; writes ``<stem>.profile.json`` and ``<stem>.layer.json`` in ``out_dir``."""
+    """Profile ``engine``; writes ``<stem>.profile.json`` and ``<stem>.layer.json`` in ``out_dir``.
+
+    The returned stdout holds both the performance summary and the profile table (``profile_command``).
+    """
     engine = Path(engine)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
