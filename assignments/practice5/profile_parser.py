@@ -2,8 +2,11 @@
 
 Inputs come from one trtexec run on the Jetson (TensorRT 10.3):
 
-    trtexec --loadEngine=m.engine --dumpProfile --dumpLayerInfo --profilingVerbosity=detailed \\
-            --exportProfile=m.profile.json --exportLayerInfo=m.layer.json > m.log
+    trtexec --loadEngine=m.engine --dumpProfile --separateProfileRun --dumpLayerInfo \\
+            --profilingVerbosity=detailed --exportProfile=m.profile.json --exportLayerInfo=m.layer.json > m.log
+
+Without --separateProfileRun, trtexec 10.3 prints no performance summary in a profiled run
+("The e2e network timing is not reported ..."); with it, one run gives the summary and the profile.
 
 Check your work:  pytest assignments/practice5
 """
@@ -67,12 +70,13 @@ def parse_profile(path: str | Path) -> list[LayerTime]:
     The file is a JSON array: first ``{"count": N}`` (N profiled iterations: not a layer, skip
     it), then one record per layer with "name", "timeMs" (sum over the N iterations),
     "averageMs", "medianMs" and "percentage" (0-100). Zero-time layers are listed too: keep them.
-    Keep names exactly as written (TensorRT >= 8.6 puts raw \\x1e / \\x1f characters in them).
+    Keep names exactly as written: trtexec writes them unescaped, and raw \\x1e / \\x1f characters
+    were seen in TensorRT 8.6 EA files (TensorRT 10's layer info escapes them as \\u001e).
     ``path`` may be a ``str`` or a ``pathlib.Path``.
     """
     # TODO 1: text = Path(path).read_text(encoding="utf-8")；
     #         用 json.loads(text, strict=False) 解析：trtexec 不會跳脫名稱裡的控制字元（\x1e、\x1f），
-    #         嚴格模式的 json.load 會拒絕 TensorRT 10 的真實檔案。
+    #         嚴格模式的 json.load 會拒絕含原始控制字元的檔案（TensorRT 8.6 EA 的真實檔案就有）。
     # TODO 2: 略過沒有 "name" 的紀錄（{"count": N}），其餘每筆建立一個 LayerTime：
     #         total_ms <- "timeMs"、average_ms <- "averageMs"、median_ms <- "medianMs"、percent <- "percentage"（不要除以 100）。
     raise NotImplementedError

@@ -1,16 +1,34 @@
 """Practice 5 fixtures: trtexec exports and stdout written in trtexec's own formats, numbers chosen here.
 
 Every number is fixed below before anything is written, so the expected values of the suite
-are known up front (``expected_*``), never taken from a solution. The layouts copy trtexec
-10.3 byte for byte where it matters to a parser:
+are known up front (``expected_*``), never taken from a solution. Where each layout comes from
+(NVIDIA/TensorRT tag v10.3.0, or a real file); nothing here was compared byte for byte with a
+real trtexec output unless it says so:
 
-* ``--exportProfile``: ``Profiler::exportJSONProfile``, numbers in C++ stream default format
-  (6 significant digits, like ``%g``), names written unescaped;
-* ``--exportLayerInfo``: the engine inspector's JSON layout; TensorRT >= 8.6 writes raw
-  ``\\x1e``/``\\x1f`` separators into names and ``Metadata`` (strict JSON parsers reject them);
-* ``--dumpProfile``: ``Profiler::print`` (``%11.2f %13.4f %13.4f %10.1f   name``, zero-time
-  layers skipped, a ``Total`` row), each line behind the logger's ``[date-time] [I] `` prefix;
-* the performance summary of ``printEpilog``.
+* ``--exportProfile``: ``Profiler::exportJSONProfile`` (samples/common/sampleReporting.cpp):
+  ``[``, ``  { "count" : N }``, one ``, { "name" : ..., "timeMs" : ..., "averageMs" : ...,
+  "medianMs" : ..., "percentage" : ... }`` line per layer, ``]``; numbers through a default
+  ``std::ostream`` (6 significant digits, like ``%g``); the name is streamed as it is, unescaped.
+* ``--exportLayerInfo``: the engine inspector's JSON (``getLayerInformation(..., kJSON)``, printed
+  by ``printLayerInfo`` in sampleReporting.cpp; the inspector itself is not open source). The
+  per-tensor ``Name``/``Location``/``Dimensions``/``Format/Datatype`` layout follows real 8.x and
+  10.x files. Real TensorRT 10 files escape the ``\\x1e``/``\\x1f`` separators of ``Metadata`` as
+  ``\\u001e``/``\\u001f``; raw control characters were reported for 8.6 EA files
+  (NVIDIA/TensorRT#2779). The TRT10_UNICODE case writes them raw on purpose: a reader must
+  survive both.
+* ``--dumpProfile``: ``Profiler::print`` (sampleReporting.cpp): a blank line, ``=== Profile (N
+  iterations ) ===``, the header, rows ``setw(11) fixed 2 / setw(13) 4 / setw(13) 4 / setw(10) 1``
+  then three spaces and the name, zero-time layers skipped, a ``Total`` row, a blank line.
+* the performance summary: ``printEpilog`` (sampleReporting.cpp), printed by
+  ``printPerformanceReport`` after ``printProlog`` and ``printTiming`` (``=== Trace details ===``).
+* the order of the stdout sections: ``main`` in samples/trtexec/trtexec.cpp with
+  ``--separateProfileRun`` (what ``grader.backends.trtexec.profile_command`` runs): options, engine
+  load, ``setUpInference`` (``Created execution context with device memory size: ... MiB``,
+  sampleInference.cpp ``allocateContextMemory``; the binding lines), ``printLayerInfo`` (one-line
+  layer information, before inference), ``Starting inference``, the benchmark run's
+  ``printPerformanceReport``, the profiled second run, ``printPerformanceProfile`` (the table),
+  ``&&&& PASSED``. Each logger line carries the ``[date-time] [I] `` prefix; the multi-line
+  layer information is one message, so only its first line has it.
 
 The DLA-like case uses the layer names trtexec prints for DLA engines (``input to nvm``,
 ``{ForeignNode[...]}``, ``output from nvm``, ``... copy finish``); the ``LayerType`` strings
@@ -61,7 +79,7 @@ KGEN_FLOAT = Fmt("Float", "FP32")
 KGEN_BF16 = Fmt("BFloat16", "BF16")
 KGEN_BOOL = Fmt("Bool", "BOOL")
 
-RS, US = "\x1e", "\x1f"  # the record and unit separators TensorRT >= 8.6 puts into names
+RS, US = "\x1e", "\x1f"  # record/unit separators: raw in 8.6 EA exports (NVIDIA/TensorRT#2779), escaped in real 10.x layer info
 
 
 @dataclass(frozen=True)
@@ -250,7 +268,7 @@ DLA_LIKE = Case(
 M0 = "/model.0"
 TRT10_UNICODE = Case(
     "yolov8n_fp16_trt10",
-    "YOLOv8n, FP16, TensorRT 10 names and Metadata with raw \\x1e/\\x1f separators",
+    "YOLOv8n, FP16, TensorRT 10 names; Metadata and names with raw \\x1e/\\x1f separators (as 8.6 EA wrote them)",
     100,
     (
         _reformat(
@@ -384,7 +402,7 @@ def profile_records(case: Case) -> list[ProfileRecord]:
 
 
 def profile_json_text(case: Case) -> str:
-    """An ``--exportProfile`` file, byte for byte in trtexec's layout (names unescaped)."""
+    """An ``--exportProfile`` file in ``Profiler::exportJSONProfile``'s layout (v10.3.0; names unescaped)."""
     lines = ["[", f'  {{ "count" : {case.count} }}']
     for r in profile_records(case):
         lines.append(
@@ -415,7 +433,7 @@ def _tensor(name: str, dims: tuple[int, ...], fmt: Fmt) -> str:
 
 
 def _layer_json(layer: Layer, index: int) -> str:
-    """One detailed layer object (names and Metadata written raw, as TensorRT does)."""
+    """One detailed layer object; names and Metadata are written raw (as 8.6 EA files were), never escaped."""
     inputs = ",\n".join(_tensor(f"t{index}_{i}", layer.dims, f) for i, f in enumerate(layer.inputs))
     outputs = ",\n".join(_tensor(f"t{index + 1}_{i}", layer.dims, f) for i, f in enumerate(layer.outputs))
     parameter = {"Reformat": "Reformat", "NoOp": "Reformat"}.get(layer.layer_type, layer.layer_type)
@@ -482,7 +500,7 @@ class Summary:
     walltime_s: str = "3.00546"
 
     def lines(self) -> list[str]:
-        """The block ``printEpilog`` writes."""
+        """The block ``printEpilog`` writes after its leading blank line (sampleReporting.cpp, v10.3.0)."""
         labels = {
             "latency": "Latency",
             "enqueue": "Enqueue Time",
@@ -614,77 +632,86 @@ def _oneline_layer(layer: Layer) -> str:
     return f"Name: {layer.name}, LayerType: {layer.layer_type}, Inputs: [ {tensors}], TacticValue: 0x0000000000000000"
 
 
-def trtexec_stdout(case: Case, summary: Summary) -> str:
-    """The stdout of ``trtexec --loadEngine ... --dumpProfile --dumpLayerInfo ...`` for ``case``."""
-    engine = case.engine_file
-    stem = engine.rsplit(".", 1)[0]
-    command = (
-        f"/usr/src/tensorrt/bin/trtexec --loadEngine={engine} --dumpProfile --dumpLayerInfo "
-        f"--profilingVerbosity=detailed --exportProfile={stem}.profile.json --exportLayerInfo={stem}.layer.json"
-    )
-    second = 0
+def _options(engine: str, stem: str, summary: Summary) -> list[str]:
+    """A few lines of the options block (``operator<<`` of InferenceOptions/ReportingOptions, sampleOptions.cpp)."""
+    percentiles = ",".join(p for p, _ in summary.metrics["latency"].percentiles)
+    return [
+        "=== Model Options ===",
+        "Format: *",
+        "Model: ",
+        "Output:",
+        "=== Inference Options ===",
+        "Batch: Explicit",
+        "Iterations: 10",
+        "Duration: 3s (+ 200ms warm up)",
+        "Separate profiling: Enabled",
+        "=== Reporting Options ===",
+        "Percentiles: " + percentiles,
+        "Profile: Enabled",
+        f"Export profile to JSON file: {stem}.profile.json",
+        "",
+        "Engine loaded in 0.0213481 sec.",
+        "Loaded engine with size: 24.1104 MiB",
+        "[TRT] Loaded engine size: 24 MiB",
+        "Engine deserialized in 0.0102217 sec.",
+        "Created execution context with device memory size: 12.25 MiB",
+        "Using random values for input input",
+        "Input binding for input with dimensions 1x3x224x224 is created.",
+    ]
 
-    def log(text: str = "") -> str:
-        return STAMP.format(second=second) + text
 
+def _benchmark(summary: Summary) -> list[str]:
+    """``printPerformanceReport``: ``printProlog``, ``printTiming`` and ``printEpilog`` (sampleReporting.cpp)."""
     gpu = float(summary.metrics["gpu_compute"].mean)
     latency = float(summary.metrics["latency"].mean)
     enqueue = float(summary.metrics["enqueue"].mean)
-    out = [f"&&&& RUNNING TensorRT.trtexec [TensorRT v{TRT_VERSION}] # {command}"]
-    out += [
-        log("=== Model Options ==="),
-        log("Format: *"),
-        log("Model: "),
-        log("Output:"),
-        log(),
-        log("=== System Options ==="),
-        log("Device: 0"),
-        log("DLACore: "),
-        log(),
-        log("=== Inference Options ==="),
-        log("Batch: Explicit"),
-        log("Iterations: 10"),
-        log("Duration: 3s (+ 200ms warm up)"),
-        log(),
-        log("=== Reporting Options ==="),
-        log("Percentiles: " + ",".join(p for p, _ in summary.metrics["latency"].percentiles)),
-        log("Dump profile: Enabled"),
-        log("Export profile to JSON file: " + f"{stem}.profile.json"),
-        log(),
-        log(f"Loading supplied engine: {engine}"),
-        log("Engine loaded in 0.0213481 sec."),
-        log("[TRT] Loaded engine size: 24 MiB"),
-        log("Created execution context with device memory size: 12.25 MiB"),
-        log("Using random values for input input"),
-        log("Input binding for input with dimensions 1x3x224x224 is created."),
-        log("Starting inference"),
-        log("Warmup completed 84 queries over 200 ms"),
-        log("Timing trace has 1207 queries over 3.00546 s"),
-        log(),
-        log("=== Trace details ==="),
-        log("Trace averages of 10 runs:"),
-        log(
-            f"Average on 10 runs - GPU latency: {g(gpu * 1.01)} ms - Host latency: {g(latency * 1.01)} ms (enqueue {g(enqueue)} ms)"
-        ),
-        log(
-            f"Average on 10 runs - GPU latency: {g(gpu * 0.99)} ms - Host latency: {g(latency * 0.99)} ms (enqueue {g(enqueue)} ms)"
-        ),
-        log(),
+    return [
+        "Warmup completed 84 queries over 200 ms",
+        f"Timing trace has 1207 queries over {summary.walltime_s} s",
+        "",
+        "=== Trace details ===",
+        "Trace averages of 10 runs:",
+        f"Average on 10 runs - GPU latency: {g(gpu * 1.01)} ms - Host latency: {g(latency * 1.01)} ms (enqueue {g(enqueue)} ms)",
+        f"Average on 10 runs - GPU latency: {g(gpu * 0.99)} ms - Host latency: {g(latency * 0.99)} ms (enqueue {g(enqueue)} ms)",
+        "",
+        *summary.lines(),
     ]
-    second += 3
-    out += [log(line) for line in summary.lines()]
+
+
+def trtexec_stdout(case: Case, summary: Summary) -> str:
+    """The stdout of ``trtexec --loadEngine ... --dumpProfile --separateProfileRun --dumpLayerInfo ...``.
+
+    Sections in the order ``main`` of samples/trtexec/trtexec.cpp (v10.3.0) prints them: options,
+    engine load and context, layer information (before inference), the benchmark run's summary,
+    then the profiled run's ``=== Profile`` table.
+    """
+    engine = case.engine_file
+    stem = engine.rsplit(".", 1)[0]
+    command = (
+        f"/usr/src/tensorrt/bin/trtexec --loadEngine={engine} --dumpProfile --separateProfileRun --dumpLayerInfo "
+        f"--profilingVerbosity=detailed --exportProfile={stem}.profile.json --exportLayerInfo={stem}.layer.json"
+    )
+
+    def log(text: str = "", second: int = 0) -> str:
+        return STAMP.format(second=second) + text
+
+    out = [f"&&&& RUNNING TensorRT.trtexec [TensorRT v{TRT_VERSION}] # {command}"]
+    out += [log(line) for line in _options(engine, stem, summary)]
+    # printLayerInfo streams the whole one-line layer information as one message: one prefix.
     out += [log("Layer Information:"), log("Layers:")]
     out += [_oneline_layer(layer) for layer in case.layers]
     out.append("Bindings:")
     out += list(case.bindings)
+    out.append(log("Starting inference"))
+    out += [log(line, 3) for line in _benchmark(summary)]
     rows, total = table_rows(case)
     out += [
-        log(),
-        log(f"=== Profile ({case.count} iterations ) ==="),
-        log("   Time(ms)     Avg.(ms)   Median(ms)   Time(%)   Layer"),
-        *(log(row.line()) for row in rows),
-        log(total.line()),
-        log(),
+        log("", 6),
+        log(f"=== Profile ({case.count} iterations ) ===", 6),
+        log("   Time(ms)     Avg.(ms)   Median(ms)   Time(%)   Layer", 6),
+        *(log(row.line(), 6) for row in rows),
+        log(total.line(), 6),
+        log("", 6),
         f"&&&& PASSED TensorRT.trtexec [TensorRT v{TRT_VERSION}] # {command}",
         "",
     ]
