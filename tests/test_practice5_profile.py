@@ -349,12 +349,14 @@ def test_cli_engine_without_trtexec(
 
 
 def test_trtexec_profile_command_is_tensorrt_10_3() -> None:
-    """The profile command is the course's: --dumpProfile, --dumpLayerInfo, detailed, both exports."""
+    """The profile command is the course's: --dumpProfile, --dumpLayerInfo, detailed, both exports, and
+    --separateProfileRun, without which trtexec 10.3 prints no performance summary (trtexec.cpp, main)."""
     command = trtexec_profile.profile_command("m.engine", "m.profile.json", "m.layer.json", trtexec=TRTEXEC)
     assert command == [
         TRTEXEC,
         "--loadEngine=m.engine",
         "--dumpProfile",
+        "--separateProfileRun",
         "--dumpLayerInfo",
         "--profilingVerbosity=detailed",
         "--exportProfile=m.profile.json",

@@ -1,10 +1,11 @@
 """``python -m grader profile SOURCE``: the summary table and the plot of a trtexec profile.
 
-SOURCE is one of
+SOURCE is one of (recognised by content, whatever its name: ``--exportProfile=x.profile`` is JSON)
 * an ``--exportProfile`` JSON (its ``--exportLayerInfo`` JSON is found next to it:
   ``x.profile.json`` -> ``x.graph.json`` / ``x.layer.json`` / ``x.layers.json`` / ...);
-* a saved trtexec stdout (``--dumpProfile`` table, performance summary);
+* a saved trtexec stdout (``--dumpProfile`` table of any TensorRT 7-10 layout, performance summary);
 * an engine (``.engine`` / ``.plan`` / ``.trt``): on the Jetson, trtexec profiles it first.
+``--log`` gives the performance summary's log in every case (a stdout SOURCE is its own otherwise).
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ import sys
 from pathlib import Path
 
 from grader.profile.parse import (
+    LayerInfo,
+    LayerTime,
     NotDetailedError,
     ProfileFormatError,
+    display_name,
     read_layer_info,
     read_perf_summary,
     read_profile,
     read_profile_log,
+    sniff,
 )
 from grader.profile.plot import plot
 from grader.profile.table import report
@@ -71,6 +76,72 @@ def _profile_engine(args: argparse.Namespace) -> tuple[Path, Path, str]:
     return run.profile_json, run.layer_json, run.stdout
 
 
+def _read_source(args: argparse.Namespace) -> tuple[list[LayerTime], Path | None, str]:
+    """The profile of SOURCE (recognised by content), its layer file if found, and its stdout text if it is one."""
+    source: Path = args.source
+    if source.suffix in ENGINE_SUFFIXES:
+        profile_path, engine_layers, stdout = _profile_engine(args)
+        return read_profile(profile_path).layers, args.layers or engine_layers, stdout
+    kind = sniff(source)
+    if kind == "profile":
+        return read_profile(source).layers, args.layers or layer_file_for(source), ""
+    if kind == "layer_info":
+        raise ProfileFormatError(f"{source} is an --exportLayerInfo file: give the --exportProfile JSON as SOURCE and this one as --layers")
+    if kind != "log":
+        raise ProfileFormatError(
+            f"{source} is neither a trtexec --exportProfile JSON nor a trtexec log (recognised by content); "
+            "`python -m grader inspect` says what it is"
+        )
+    stdout = source.read_text(encoding="utf-8", errors="replace")
+    tables = [t for t in read_profile_log(stdout) if t.rows]
+    if not tables:
+        raise ProfileFormatError(f"{source} is a trtexec log without a '=== Profile' table (run trtexec with --dumpProfile)")
+    if tables[-1].cut_short:
+        print(
+            f"warning: the last '=== Profile' table of {source} stops after {len(tables[-1].rows)} rows without its "
+            "Total row (the log was cut short): the table below has only those rows.",
+            file=sys.stderr,
+        )
+    return tables[-1].rows, args.layers, stdout
+
+
+def _read_layers(layer_path: Path | None, profile: list[LayerTime]) -> list[LayerInfo]:
+    """The layers of the layer file (empty, with a note, when there is none or it is not detailed)."""
+    if layer_path is None:
+        print("note: no layer-information JSON found (pass --layers): no types or precisions.", file=sys.stderr)
+        return []
+    try:
+        layers = read_layer_info(layer_path)
+    except NotDetailedError as error:
+        print(f"note: {error}\nContinuing without layer types and precisions.", file=sys.stderr)
+        return []
+    known = {layer.name for layer in layers}
+    missing = [entry.name for entry in profile if entry.name not in known]
+    if missing:
+        print(
+            f"warning: {len(missing)} of {len(profile)} profiled layers have no entry in {layer_path.name} "
+            f"(first: {display_name(missing[0], 60)!r}); their type and precision show as Unknown. Were the "
+            "profile and the layer information exported from the same engine?",
+            file=sys.stderr,
+        )
+    return layers
+
+
+def _summary(stdout: str, source: Path) -> dict | None:
+    """The performance summary of the log, or None (with a note when trtexec said why it printed none)."""
+    if not stdout:
+        return None
+    try:
+        return read_perf_summary(stdout)
+    except ProfileFormatError:
+        if "The e2e network timing is not reported" in stdout:
+            print(
+                f"note: {source.name} has no performance summary: trtexec profiled without --separateProfileRun.",
+                file=sys.stderr,
+            )
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the summary of one profile and write its plot; 0 on success."""
     from grader.backends.trtexec import TrtexecFailed, TrtexecUnavailable
@@ -78,41 +149,15 @@ def run(args: argparse.Namespace) -> int:
     source: Path = args.source
     if not source.exists():
         return _error(f"{source} does not exist")
-    stdout = args.log.read_text(encoding="utf-8", errors="replace") if args.log else ""
-    layer_path: Path | None = args.layers
     try:
-        if source.suffix in ENGINE_SUFFIXES:
-            profile_path, engine_layers, stdout = _profile_engine(args)
-            layer_path = layer_path or engine_layers
-        else:
-            profile_path = source
-        if profile_path.suffix == ".json":
-            profile = read_profile(profile_path).layers
-            layer_path = layer_path or layer_file_for(profile_path)
-        else:
-            stdout = profile_path.read_text(encoding="utf-8", errors="replace")
-            tables = [t for t in read_profile_log(stdout) if t.rows]
-            if not tables:
-                return _error(f"{profile_path} holds no '=== Profile' table (run trtexec with --dumpProfile)")
-            profile = tables[-1].rows
+        profile, layer_path, stdout = _read_source(args)
+        # --log is the summary's source whenever it is given, SOURCE's own stdout otherwise.
+        log_path = args.log or source
+        stdout = args.log.read_text(encoding="utf-8", errors="replace") if args.log else stdout
+        layers = _read_layers(layer_path, profile)
     except (TrtexecUnavailable, TrtexecFailed, ProfileFormatError, OSError) as error:
         return _error(str(error))
-    layers = []
-    if layer_path is not None:
-        try:
-            layers = read_layer_info(layer_path)
-        except NotDetailedError as error:
-            print(f"note: {error}\nContinuing without layer types and precisions.", file=sys.stderr)
-        except (ProfileFormatError, OSError) as error:
-            return _error(str(error))
-    else:
-        print("note: no layer-information JSON found (pass --layers): no types or precisions.", file=sys.stderr)
-    perf = None
-    if stdout:
-        try:
-            perf = read_perf_summary(stdout)
-        except ProfileFormatError:
-            perf = None
+    perf = _summary(stdout, log_path)
     print(report(profile, layers, top_k=args.top, perf=perf, title=str(source)))
     if not args.no_plot:
         # Default in the current folder: exports often sit in read-only or shared folders.

@@ -1,17 +1,24 @@
 """The grader's own reader of trtexec output (after NVIDIA's trt-engine-explorer, "trex").
 
-Four sources, all written by trtexec of TensorRT 10.3 (and read the same for 8.6 and 11):
+Four sources, as trtexec of TensorRT 7 to 10 writes them (each layout is checked on the real files of
+tests/data/real/profiles and tests/data/real/logs):
 
 * ``--exportProfile`` JSON: ``[{"count": N}, {"name", "timeMs", "averageMs", "medianMs",
-  "percentage"}, ...]``; ``timeMs`` is summed over the N profiled iterations.
+  "percentage"}, ...]``; ``timeMs`` is summed over the N profiled iterations. TensorRT 7 writes no
+  ``medianMs``: the median is then unknown (None), never a copy of the average.
 * ``--exportLayerInfo`` JSON with ``--profilingVerbosity=detailed``: ``{"Layers": [...],
   "Bindings": [...]}`` (TensorRT 11: ``"I/O Tensors"``); each tensor's ``Format/Datatype``
-  string carries its precision.
-* ``--dumpProfile`` stdout: a fixed-width table closed by a ``Total`` row.
-* the ``=== Performance summary ===`` block of stdout.
+  string carries its precision. Without detailed verbosity ``Layers`` is a list of names.
+* ``--dumpProfile`` stdout: a fixed-width table after ``=== Profile (N iterations ) ===``, closed by
+  a ``Total`` row. Two layouts: TensorRT <= 8.5 puts the layer name first (``Layer   Time (ms)
+  Avg. Time (ms)   [Median Time (ms)]   Time %``, the median column from 8.x on); 8.6 and later put it
+  last (``Time(ms)   Avg.(ms)   Median(ms)   Time(%)   Layer``).
+* the ``=== Performance summary ===`` block of stdout (TensorRT 8-10; ``--verbose`` adds an
+  "Explanations of the performance metrics" block after it, which is not data), and TensorRT 7.1's
+  older multi-line statistics (``Host Latency`` / ``min: X ms`` / ``percentile: X ms at 99%``).
 
 This code is independent of the Practice 5 reference solution: the suite trusts it for
-expected values on real exports, and ``python -m grader profile`` uses it.
+expected values on real exports, and ``python -m grader profile`` and ``inspect`` use it.
 """
 
 from __future__ import annotations
@@ -23,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# trtexec prints names unescaped; TensorRT >= 8.6 puts raw ASCII separators (\x1e, \x1f)
-# into layer names and Metadata, so strict JSON parsing rejects real files.
+# TensorRT >= 8.6 joins fused layer names and Metadata with ASCII separators (\x1e, \x1f). TensorRT 10
+# escapes them in its JSON (\u001e); raw control characters were seen in 8.6 EA files, which strict JSON
+# parsing rejects, so every JSON file is read with strict=False.
 SEPARATORS = ("\x1e", "\x1f")
 
 # Data-type words inside "Format/Datatype" strings, both the long engine-inspector form
@@ -74,7 +82,7 @@ class LayerTime:
     name: str
     total_ms: float
     average_ms: float
-    median_ms: float
+    median_ms: float | None  # None where trtexec reports no median (TensorRT 7)
     percent: float
 
 
@@ -114,6 +122,12 @@ class ProfileTable:
     iterations: int | None
     rows: list[LayerTime] = field(default_factory=list)
     total: LayerTime | None = None
+    layout: str = "unknown"  # "name-first" (TensorRT <= 8.5) or "name-last" (8.6 and later)
+
+    @property
+    def cut_short(self) -> bool:
+        """The table has no Total row: the log ends (or was excerpted) before it."""
+        return self.total is None
 
 
 def load_json(path: str | os.PathLike[str]) -> Any:
@@ -162,7 +176,7 @@ def read_profile(path: str | os.PathLike[str]) -> Profile:
                     name=str(record["name"]),
                     total_ms=float(record["timeMs"]),
                     average_ms=float(record["averageMs"]),
-                    median_ms=float(record.get("medianMs", record["averageMs"])),
+                    median_ms=float(record["medianMs"]) if "medianMs" in record else None,
                     percent=float(record["percentage"]),
                 )
             )
@@ -214,10 +228,18 @@ def read_layer_info(path: str | os.PathLike[str]) -> list[LayerInfo]:
     return read_layer_file(path).layers
 
 
-# "[01/20/2024-20:25:39] [I] " (and "[TRT] " after it in library messages).
-_LOG_PREFIX = re.compile(r"^\[[^\]]*\]\s\[[A-Z]\]\s?")
+# "[01/20/2024-20:25:39] [I] " before each trtexec line, "[TRT] " after it in library messages; logs
+# pasted into issues often keep only "[I] ".
+_LOG_PREFIX = re.compile(r"^(?:\[\d[^\]]*\]\s)?\[[A-Z]\]\s?")
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_ROW = re.compile(rf"^\s*({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})\s+(\S.*)$")
+# 8.6+: "   Time(ms)     Avg.(ms)   Median(ms)   Time(%)   Layer", then numbers first, the name last.
+_ROW_NAME_LAST = re.compile(rf"^\s*({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})\s+(\S.*?)\s*$")
+# <= 8.5: "Layer   Time (ms)   Avg. Time (ms)   [Median Time (ms)]   Time %", the name right-aligned first;
+# the header says how many number columns follow (7.x has no median), so a name ending in a number is safe.
+_ROW_NAME_FIRST = {
+    3: re.compile(rf"^\s*(\S.*?)\s+({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})\s*$"),
+    4: re.compile(rf"^\s*(\S.*?)\s+({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})\s*$"),
+}
 _TABLE_START = re.compile(r"=== Profile \((\d+) iterations \) ===")
 
 
@@ -231,10 +253,39 @@ def log_lines(text: str) -> list[str]:
     return [strip_log_prefix(line) for line in text.split("\n")]
 
 
+def _header_layout(line: str) -> tuple[str, int] | None:
+    """(layout, number columns) of a ``--dumpProfile`` header line, or None if ``line`` is not one."""
+    words = line.split()
+    if not words or "Time" not in line:
+        return None
+    if words[0] == "Layer":
+        return "name-first", 4 if "Median" in line else 3
+    if words[-1] == "Layer" and "Time(ms)" in line:
+        return "name-last", 4
+    return None
+
+
+def _row(line: str, layout: str, columns: int) -> LayerTime | None:
+    """One row of a table in ``layout``, or None if ``line`` is not a row."""
+    if layout == "name-last":
+        match = _ROW_NAME_LAST.match(line)
+        if not match:
+            return None
+        total, average, median, percent = (float(match.group(i)) for i in range(1, 5))
+        return LayerTime(match.group(5), total, average, median, percent)
+    match = _ROW_NAME_FIRST[columns].match(line)
+    if not match:
+        return None
+    numbers = [float(match.group(i)) for i in range(2, columns + 2)]
+    median = numbers[2] if columns == 4 else None
+    return LayerTime(match.group(1), numbers[0], numbers[1], median, numbers[-1])
+
+
 def read_profile_log(text: str) -> list[ProfileTable]:
-    """Every ``--dumpProfile`` table in a trtexec stdout text, in order."""
+    """Every ``--dumpProfile`` table in a trtexec stdout text, in order; a cut table has ``total`` None."""
     tables: list[ProfileTable] = []
     current: ProfileTable | None = None
+    columns = 4
     for line in log_lines(text):
         start = _TABLE_START.search(line)
         if start:
@@ -243,15 +294,18 @@ def read_profile_log(text: str) -> list[ProfileTable]:
             continue
         if current is None or current.total is not None:
             continue
-        if "Time(ms)" in line and "Layer" in line:
+        if current.layout == "unknown":
+            header = _header_layout(line)
+            if header:
+                current.layout, columns = header
+            elif line.strip():
+                current = None  # a "=== Profile" line without a table header: nothing to read
             continue
-        row = _ROW.match(line)
-        if not row:
-            if current.rows and line.strip():
+        entry = _row(line, current.layout, columns)
+        if entry is None:
+            if line.strip():
                 current = None  # the table ended without a Total row (a cut excerpt)
             continue
-        total, average, median, percent = (float(row.group(i)) for i in range(1, 5))
-        entry = LayerTime(row.group(5).rstrip(), total, average, median, percent)
         if entry.name == "Total":
             current.total = entry
         else:
@@ -271,35 +325,70 @@ def percentile_key(label: str) -> str:
     return "p" + format(float(match.group(1)), "g")
 
 
+def _summary_line(head: str, rest: str, summary: dict[str, Any]) -> None:
+    """Fold one ``Label: values`` line of a TensorRT 8-10 performance summary into ``summary``."""
+    if head == "Throughput":
+        match = re.match(rf"\s*({_NUMBER})\s*qps", rest)
+        if match:
+            summary["throughput_qps"] = float(match.group(1))
+    elif head in METRICS:
+        stats: dict[str, float] = {}
+        for label, value in _STAT.findall(rest):
+            key = percentile_key(label) if label.startswith("percentile") else label
+            stats[key] = float(value)
+        if stats:  # a line naming a metric without numbers (an explanation) is not data
+            summary[METRICS[head]] = stats
+    elif head in ("Total Host Walltime", "Total GPU Compute Time"):
+        match = re.match(rf"\s*({_NUMBER})\s*s\b", rest)
+        if match:
+            summary[head.lower().replace(" ", "_") + "_s"] = float(match.group(1))
+
+
 def read_perf_summary(text: str) -> dict[str, Any]:
-    """The ``=== Performance summary ===`` block: throughput and per-metric statistics (ms)."""
+    """The ``=== Performance summary ===`` block: throughput and per-metric statistics (ms).
+
+    The last block of the text is read, up to the next ``===`` line: ``--verbose`` follows it with
+    ``=== Explanations of the performance metrics ===`` and one sentence per metric. TensorRT 7.1's
+    summary (no ``===`` block) is read by ``_read_trt7_summary``.
+    """
     lines = log_lines(text)
     starts = [i for i, line in enumerate(lines) if "=== Performance summary ===" in line]
     if not starts:
-        raise ProfileFormatError("no '=== Performance summary ===' block in this text")
+        return _read_trt7_summary(lines)
     summary: dict[str, Any] = {}
     for line in lines[starts[-1] + 1 :]:
-        if line.startswith("==="):
+        if line.strip().startswith("===") or line.startswith("Explanations of the performance metrics"):
             break
         head, _, rest = line.partition(":")
-        head = head.strip()
-        if head == "Throughput":
-            match = re.match(rf"\s*({_NUMBER})\s*qps", rest)
-            if match:
-                summary["throughput_qps"] = float(match.group(1))
-        elif head in METRICS:
-            stats: dict[str, float] = {}
-            for label, value in _STAT.findall(rest):
-                key = percentile_key(label) if label.startswith("percentile") else label
-                stats[key] = float(value)
-            summary[METRICS[head]] = stats
-        elif head in ("Total Host Walltime", "Total GPU Compute Time"):
-            match = re.match(rf"\s*({_NUMBER})\s*s\b", rest)
-            if match:
-                summary[head.lower().replace(" ", "_") + "_s"] = float(match.group(1))
+        _summary_line(head.strip(), rest, summary)
     if "throughput_qps" not in summary:
         raise ProfileFormatError("the performance summary has no 'Throughput: ... qps' line")
     return summary
+
+
+# TensorRT 7.1 (JetPack 4.4-4.6): a heading line, then "min: X ms", ..., "percentile: X ms at 99%".
+_TRT7_SECTIONS = {"Host Latency": "latency", "Enqueue Time": "enqueue", "GPU Compute": "gpu_compute"}
+_TRT7_STAT = re.compile(rf"^(min|max|mean|median):\s*({_NUMBER})\s*ms")
+_TRT7_PERCENTILE = re.compile(rf"^percentile:\s*({_NUMBER})\s*ms at\s*({_NUMBER})%")
+_TRT7_THROUGHPUT = re.compile(rf"^throughput:\s*({_NUMBER})\s*qps")
+
+
+def _read_trt7_summary(lines: list[str]) -> dict[str, Any]:
+    """TensorRT 7's statistics: ``Host Latency`` / ``GPU Compute`` headings, each followed by its lines."""
+    summary: dict[str, Any] = {}
+    section: dict[str, float] | None = None
+    for line in (line.strip() for line in lines):
+        if line in _TRT7_SECTIONS:
+            section = summary.setdefault(_TRT7_SECTIONS[line], {})
+        elif match := _TRT7_THROUGHPUT.match(line):
+            summary["throughput_qps"] = float(match.group(1))
+        elif section is not None and (match := _TRT7_STAT.match(line)):
+            section[match.group(1)] = float(match.group(2))
+        elif section is not None and (match := _TRT7_PERCENTILE.match(line)):
+            section["p" + format(float(match.group(2)), "g")] = float(match.group(1))
+    if not any(summary.get(key) for key in _TRT7_SECTIONS.values()):
+        raise ProfileFormatError("no '=== Performance summary ===' block in this text")
+    return {key: value for key, value in summary.items() if value != {}}
 
 
 def display_name(name: str, width: int = 0) -> str:
@@ -309,3 +398,42 @@ def display_name(name: str, width: int = 0) -> str:
     if width and len(name) > width:
         return name[: width - 3] + "..."
     return name
+
+
+# What marks a text as a TensorRT/trtexec log: trtexec's "&&&& RUNNING" and "===" sections, the logger's
+# "[I]"/"[W]"/"[V]" severity at the start of a line (trtexec), or the "[TRT]" tag of library messages through
+# any application's logger (DeepStream's "WARNING: [TRT]:" included). A text that merely names TensorRT
+# (a README) is not a log; DLA messages without any of these are recognised by grader.dla.orin_log.
+_LOG_MARKERS = re.compile(
+    r"&&&& (?:RUNNING|PASSED|FAILED)|=== Profile \(|=== Performance summary ===|\[TRT\]"
+    r"|^\s*(?:\[\d[^\]]*\]\s*)?\[[IWEVF]\]\s",
+    re.MULTILINE,
+)
+
+
+def _json_kind(data: Any) -> str:
+    """``profile`` or ``layer_info`` for parsed trtexec JSON, else ``unknown``."""
+    if isinstance(data, dict) and isinstance(data.get("Layers"), list):
+        return "layer_info"
+    if isinstance(data, list) and data and all(isinstance(record, dict) for record in data):
+        layers = [record for record in data if "name" in record]
+        if layers and all("averageMs" in record or "timeMs" in record for record in layers):
+            return "profile"
+        if not layers and all(set(record) == {"count"} for record in data):
+            return "profile"  # an export of an engine whose profile recorded no layer
+    return "unknown"
+
+
+def sniff(path: str | os.PathLike[str]) -> str:
+    """``profile`` | ``layer_info`` | ``log`` | ``unknown``: what trtexec file this is, from its content."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "unknown"
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped[:1] in ("[", "{"):
+        try:
+            return _json_kind(json.loads(stripped, strict=False))
+        except json.JSONDecodeError:
+            pass  # a log line such as "[01/20/2024-20:25:39] [I] ..." also starts with "["
+    return "log" if _LOG_MARKERS.search(text) else "unknown"
