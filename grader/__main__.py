@@ -1,4 +1,4 @@
-"""Command line: ``python -m grader selfcheck | profile | batch | release``."""
+"""Command line: ``python -m grader selfcheck | profile | inspect | batch | release``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ def main(argv: list[str] | None = None) -> int:
             "profile",
             help="summary table and plot of a trtexec profile (JSON export, saved stdout, or an engine on the Jetson)",
             description=profile_cli.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    from grader.commands import inspect as inspect_cli
+
+    inspect_cli.add_arguments(
+        commands.add_parser(
+            "inspect",
+            help="what a trtexec/TensorRT file holds (profile or layer-info JSON, log, calibration cache), read by content",
+            description=inspect_cli.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )
@@ -54,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return selfcheck.run()
     if args.command == "profile":
         return profile_cli.run(args)
+    if args.command == "inspect":
+        return inspect_cli.run(args)
     if args.command == "batch":
         return batch_cli.run(args)
     if args.command == "release":
