@@ -218,6 +218,11 @@ def _known(value: Any, unit: str = "", digits: int = 4) -> str:
     return f"{value:.{digits}g}{unit}" if isinstance(value, float) else f"{value}{unit}"
 
 
+def _bytes(value: int | None) -> str:
+    """``119,148,216 bytes (113.6 MiB)``; ``unknown`` for None."""
+    return "unknown" if value is None else f"{value:,} bytes ({value / 2**20:.1f} MiB)"
+
+
 def _profile_lines(profile: dict[str, Any]) -> list[str]:
     """The profile part of the description."""
     return [
@@ -233,7 +238,7 @@ def _layer_lines(info: dict[str, Any]) -> list[str]:
     precisions = ", ".join(f"{name} {count}" for name, count in info["precisions"].items()) or "none stated"
     return [
         f"layer info: {info['layers']} layers (detailed); first-input precisions: {precisions}",
-        f"tensors: {_known(info['tensor_bytes'], ' bytes')} for every distinct tensor of the engine",
+        f"tensors: {_bytes(info['tensor_bytes'])}, every distinct tensor of the engine counted once",
     ]
 
 
@@ -249,7 +254,7 @@ def _other_lines(found: Inspection) -> list[str]:
     if found.dla:
         lines.append(f"DLA: {_known(found.dla['dla_subgraphs'])} DLA subgraphs, {_known(found.dla['gpu_layers'])} GPU layers")
     if found.memory and found.memory["device_memory_bytes"] is not None:
-        lines.append(f"device memory: {found.memory['device_memory_bytes']} bytes")
+        lines.append(f"device memory: {_bytes(found.memory['device_memory_bytes'])}")
     if found.calibration:
         c = found.calibration
         lines.append(
@@ -286,6 +291,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([item.to_json() for item in found], indent=2, ensure_ascii=False))
     else:
         print("\n\n".join(describe(item) for item in found if not item.error))
+    sys.stdout.flush()  # what was read comes before the errors on a terminal that shows both
     for item in found:
         if item.error:
             print(f"{PROG}: {item.path}: {item.error}", file=sys.stderr)
