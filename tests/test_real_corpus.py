@@ -101,11 +101,11 @@ def test_no_reader_reads_data_as_empty(path: Path, entry: dict[str, Any]) -> Non
     elif found.kind == "calibration_cache":
         assert found.calibration and found.calibration["tensors"] > 0
     elif found.kind == "log":
-        said = [found.profile, found.perf_summary, found.dla, (found.memory or {}).get("device_memory_bytes")]
+        said = [found.profile, found.perf_summary, found.dla, found.memory]
         assert any(value is not None for value in said), f"{path.name}: read nothing: {found.warnings}"
         if found.profile is not None:
             assert found.profile["layers"] > 0
-    for part in (found.profile, found.layer_info, found.dla, found.perf_summary):
+    for part in (found.profile, found.layer_info, found.dla, found.perf_summary, found.calibration, found.memory):
         for key, value in (part or {}).items():
             if value is None:
                 assert found.warnings, f"{path.name}: {key} is unknown but no warning says so"

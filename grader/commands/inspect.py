@@ -157,8 +157,10 @@ def _log(path: Path, found: Inspection) -> None:
     if dla.found:
         found.dla = {"dla_subgraphs": dla.dla_subgraphs, "gpu_layers": dla.gpu_layer_count}
     found.warnings.extend(dla.warnings)
-    found.memory = {"device_memory_bytes": memory.device_memory_bytes(text)}
-    if not (found.profile or found.perf_summary or found.dla or found.memory["device_memory_bytes"] is not None):
+    device_memory = memory.device_memory_bytes(text)
+    # Like dla: null when the log does not state the engine's device memory (most runs' logs don't).
+    found.memory = {"device_memory_bytes": device_memory} if device_memory is not None else None
+    if not (found.profile or found.perf_summary or found.dla or found.memory):
         found.warnings.append(
             "a TensorRT log, but it holds no --dumpProfile table, performance summary, DLA placement "
             "or device memory size"
@@ -169,7 +171,7 @@ def _calibration(path: Path, found: Inspection) -> None:
     """An INT8 calibration cache: header, tensors, zero and non-finite scales."""
     cache = calibration_cache.read(path)
     found.calibration = {
-        "trt_version": cache.trt_version,
+        "trt_version": cache.trt_version,  # as the header writes it: 8501 is 8.5.1, 100300 is 10.3.0
         "algorithm": cache.algorithm,
         "tensors": len(cache.scales),
         "zero_scales": len(cache.zero_scales),
@@ -253,12 +255,14 @@ def _other_lines(found: Inspection) -> list[str]:
         )
     if found.dla:
         lines.append(f"DLA: {_known(found.dla['dla_subgraphs'])} DLA subgraphs, {_known(found.dla['gpu_layers'])} GPU layers")
-    if found.memory and found.memory["device_memory_bytes"] is not None:
+    if found.memory:
         lines.append(f"device memory: {_bytes(found.memory['device_memory_bytes'])}")
     if found.calibration:
         c = found.calibration
         lines.append(
-            f"calibration: TRT-{_known(c['trt_version'])}-{_known(c['algorithm'])}, {c['tensors']} tensors, "
+            f"calibration: {_known(c['algorithm'])} by TensorRT "
+            f"{calibration_cache.release_of(c['trt_version']) if c['trt_version'] is not None else 'unknown'}, "
+            f"{c['tensors']} tensors, "
             f"{c['zero_scales']} zero scales, {c['nonfinite_scales']} non-finite scales"
         )
     return lines
