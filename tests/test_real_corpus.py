@@ -176,3 +176,23 @@ def test_the_text_output_is_for_a_person() -> None:
         assert f"{path}: " in done.stdout
     for title in inspect.TITLES.values():
         assert title in done.stdout
+
+
+def test_the_readme_example_is_what_the_command_prints() -> None:
+    """The README's `grader inspect` example is the command's real output on those files (a line the README
+    shortens with '...' must start the real one)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ python -m grader inspect ", 1)[1].split("```", 1)[0]
+    command, _, shown = block.partition("\n      ")
+    files_part, _, shown = shown.partition("\n")
+    files = (command.rstrip(" \\") + " " + files_part).split()
+    done = _inspect(*files)
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.strip().splitlines()
+    expected = shown.strip().splitlines()
+    assert len(printed) == len(expected), done.stdout
+    for want, got in zip(expected, printed):
+        if want.endswith("..."):
+            assert got.startswith(want[:-3]), (want, got)
+        else:
+            assert got == want
