@@ -174,6 +174,17 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
         {"test_summarize_zero_total"},
         "ZeroDivisionError",
     ),
+    "memory_ignores_padding": (
+        # Elements = the product of Dimensions, forgetting that vectorized formats pad the channel.
+        [("            if width > 1 and len(dims) >= 3:", "            if False:")],
+        {"test_layer_memory_vector_padding", "test_layer_memory_real_files"},
+        "vector",
+    ),
+    "memory_four_bytes_per_element": (
+        [("            total += math.prod(dims) * size", "            total += math.prod(dims) * 4")],
+        {"test_layer_memory_sizes", "test_layer_memory_vector_padding", "test_layer_memory_real_files"},
+        "bytes",
+    ),
     "plot_saves_nothing": (
         [("    fig.savefig(out_png, dpi=80)\n", "")],
         {"test_plot_profile"},

@@ -163,3 +163,27 @@ def plot_profile(profile: list[LayerTime], layers: list[LayerInfo], out_png: str
     #         顏色依該層的 input_precision（例如 FP32 藍、FP16 綠、INT8 紅）；右邊畫 summarize() 的 time_by_type。
     # TODO 3: fig.savefig(out_png)；plt.close(fig)。
     raise NotImplementedError
+
+
+def layer_memory(path: str | Path) -> dict[str, int]:
+    """Bytes of each layer's outputs, from a detailed ``--exportLayerInfo`` JSON file.
+
+    Returns ``{layer "Name": bytes}``: for each layer, the sum over its "Outputs" of
+    elements x bytes per element. Elements = the product of the tensor's "Dimensions"; bytes per
+    element come from the data type in "Format/Datatype": FP32/Float/Int32 4, FP16/Half/BF16/BFloat16 2,
+    Int8/FP8/BOOL/Bool 1, Int64 8. Vectorized formats store the channel (the third-to-last
+    dimension, C of NCHW) rounded up to their vector width: "Four wide channel vectorized ..." (4),
+    "Thirty-two wide channel vectorized ..." (32), "... where channel % 8 == 0" (8); so C = 3 in a
+    four-wide format takes the room of 4. A layer without outputs has 0 bytes. A layer with an output
+    that cannot be sized (a dynamic -1 dimension, or no known data type) is left out: unknown is not 0.
+    A names-only file (built without ``--profilingVerbosity=detailed``) raises ValueError saying so.
+    ``path`` may be a ``str`` or a ``pathlib.Path``.
+    """
+    # TODO 1: 讀檔（json.loads(text, strict=False)），取出 data["Layers"]；遇到字串（只有名稱）就
+    #         raise ValueError("... --profilingVerbosity=detailed ...")。
+    # TODO 2: 每個 tensor：元素數 = Dimensions 的乘積；每個元素的位元組數由 Format/Datatype 裡的資料型別單字決定
+    #         （像 precision_of 一樣以整個單字比對：re.findall(r"[A-Za-z0-9]+", fmt)）。有 -1 的維度就無法計算。
+    # TODO 3: 向量化格式要把 channel（倒數第三個維度）補到向量寬度的倍數：
+    #         "Thirty-two wide channel vectorized" -> 32、"channel % 8 == 0" -> 8；例如 math.ceil(c / 32) * 32。
+    # TODO 4: 一層的值是所有 Outputs 的總和；沒有 Outputs 的層是 0；有算不出來的 output 的層不要放進結果。
+    raise NotImplementedError

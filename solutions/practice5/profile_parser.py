@@ -228,3 +228,39 @@ def plot_profile(profile: list[LayerTime], layers: list[LayerInfo], out_png: str
     fig.tight_layout()
     fig.savefig(out_png, dpi=80)
     plt.close(fig)
+
+
+def layer_memory(path: str | Path) -> dict[str, int]:
+    """Bytes of each layer's outputs in a detailed ``--exportLayerInfo`` file, vector padding included."""
+    import math
+
+    element_bytes = {
+        "FP32": 4, "Float": 4, "Int32": 4, "INT32": 4, "Int64": 8, "INT64": 8,
+        "FP16": 2, "Half": 2, "BF16": 2, "BFloat16": 2,
+        "Int8": 1, "INT8": 1, "UInt8": 1, "FP8": 1, "BOOL": 1, "Bool": 1,
+    }  # fmt: skip
+    vector_words = {"two": 2, "four": 4, "eight": 8, "sixteen": 16, "thirty-two": 32}
+    data = json.loads(Path(path).read_text(encoding="utf-8"), strict=False)
+    memory: dict[str, int] = {}
+    for layer in data["Layers"]:
+        if not isinstance(layer, dict):  # a names-only file
+            raise ValueError("this layer file lists names only: rebuild with --profilingVerbosity=detailed")
+        total: int | None = 0
+        for tensor in layer.get("Outputs") or []:
+            fmt = tensor.get("Format/Datatype", "")
+            dims = list(tensor.get("Dimensions") or [])
+            size = next((element_bytes[w] for w in re.findall(r"[A-Za-z0-9]+", fmt) if w in element_bytes), None)
+            if total is None or size is None or any(d < 0 for d in dims):
+                total = None  # a dynamic (-1) dimension or an unknown type: the size is unknown
+                continue
+            # Vectorized formats store the channel (third-to-last dimension) rounded up to the vector width.
+            wide = re.search(r"(\w+(?:-\w+)?) wide channel vectorized", fmt)
+            modulo = re.search(r"channel % (\d+) == 0", fmt)
+            width = vector_words.get(wide.group(1).lower(), 1) if wide else int(modulo.group(1)) if modulo else 1
+            if width > 1 and len(dims) >= 3:
+                channel = len(dims) - 3
+                dims[channel] = math.ceil(dims[channel] / width) * width
+            total += math.prod(dims) * size
+        if total is not None:
+            memory[layer["Name"]] = total
+    return memory

@@ -79,7 +79,10 @@ KGEN_FLOAT = Fmt("Float", "FP32")
 KGEN_BF16 = Fmt("BFloat16", "BF16")
 KGEN_BOOL = Fmt("Bool", "BOOL")
 
-RS, US = "\x1e", "\x1f"  # record/unit separators: raw in 8.6 EA exports (NVIDIA/TensorRT#2779), escaped in real 10.x layer info
+RS, US = (
+    "\x1e",
+    "\x1f",
+)  # record/unit separators: raw in 8.6 EA exports (NVIDIA/TensorRT#2779), escaped in real 10.x layer info
 
 
 @dataclass(frozen=True)
@@ -718,6 +721,103 @@ def trtexec_stdout(case: Case, summary: Summary) -> str:
     return "\n".join(out)
 
 
+# ---------------------------------------------------------------- memory (detailed layer info)
+
+
+@dataclass(frozen=True)
+class MemTensor:
+    """One tensor of the memory case: name, dimensions and format, as the layer-info file writes them."""
+
+    name: str
+    dims: tuple[int, ...]
+    fmt: str
+
+
+@dataclass(frozen=True)
+class MemLayer:
+    """One layer of the memory case and the bytes of its outputs, worked out by hand (None: unsizable)."""
+
+    name: str
+    layer_type: str
+    inputs: tuple[MemTensor, ...]
+    outputs: tuple[MemTensor, ...]
+    output_bytes: int | None
+    padded: bool = False  # whether a vectorized format pads a channel here
+
+
+I8_CHW4 = "Four wide channel vectorized row major Int8 format"
+I8_CHW32 = "Thirty-two wide channel vectorized row major Int8 format"
+X = MemTensor("input", (1, 3, 224, 224), "Row major linear FP32")
+R0 = MemTensor("Reformatted Input Tensor 0 to /conv1/Conv", (1, 3, 224, 224), I8_CHW4)
+C1 = MemTensor("/conv1/Conv_output_0", (1, 16, 112, 112), I8_CHW32)
+C2 = MemTensor("/conv2/Conv_output_0", (1, 24, 56, 56), FP16_HWC8.text)
+C3 = MemTensor("/conv3/Conv_output_0", (1, 20, 28, 28), FP16_HWC16.text)
+GAP = MemTensor("/pool/GlobalAveragePool_output_0", (1, 20, 1, 1), FP32_LINEAR.text)
+# Element sizes: FP32 4, FP16/Half/BF16 2, Int8/FP8/BOOL 1, Int32 4 bytes; padding: the channel (third
+# to last dimension) rounded up to the vector width (NvInferRuntimeBase.h v10.3.0, TensorFormat).
+MEMORY_LAYERS: tuple[MemLayer, ...] = (
+    # C = 3 padded to 4: 1*4*224*224 * 1 byte
+    MemLayer("Reformatting CopyNode for Input Tensor 0 to /conv1/Conv", "Reformat", (X,), (R0,), 200704, True),
+    # C = 16 padded to 32: 1*32*112*112 * 1
+    MemLayer("/conv1/Conv + /relu1/Relu", "CaskConvolution", (R0,), (C1,), 401408, True),
+    # C = 24 is a multiple of 8: 1*24*56*56 * 2
+    MemLayer("/conv2/Conv + /relu2/Relu", "CaskConvolution", (C1,), (C2,), 150528),
+    # C = 20 padded to 32: 1*32*28*28 * 2
+    MemLayer("/conv3/Conv", "CaskConvolution", (C2,), (C3,), 50176, True),
+    # 1*20*1*1 * 4
+    MemLayer("/pool/GlobalAveragePool", "CaskPooling", (C3,), (GAP,), 80),
+    MemLayer("shape_call_myl0_0", "shape_call", (), (), 0),
+    # 1*1000 * 2 (kgen: the type alone)
+    MemLayer("__myl_Fc_myl0_1", "kgen", (GAP,), (MemTensor("logits", (1, 1000), KGEN_HALF.text),), 2000),
+    # 1*4*8*8 * 2
+    MemLayer("/attn/MatMul", "kgen", (), (MemTensor("attn", (1, 4, 8, 8), BF16_LINEAR.text),), 512),
+    # 1*64 * 1
+    MemLayer("/mlp/fc1/MatMul", "CaskGemm", (), (MemTensor("fc1", (1, 64), FP8_LINEAR.text),), 64),
+    # 1*1 * 4
+    MemLayer("/argmax", "TopK", (), (MemTensor("idx", (1, 1), INT32_LINEAR.text),), 4),
+    # 1*1000 * 1
+    MemLayer("/mask/Greater", "ElementWise", (), (MemTensor("mask", (1, 1000), BOOL_LINEAR.text),), 1000),
+    # two outputs: C = 8 (no padding) 8*4*4*2 = 256, C = 5 padded to 6: 6*4*4*2 = 192; 256 + 192
+    MemLayer(
+        "/split/Split",
+        "Slice",
+        (),
+        (MemTensor("s0", (1, 8, 4, 4), FP16_CHW2.text), MemTensor("s1", (1, 5, 4, 4), FP16_CHW2.text)),
+        448,
+        True,
+    ),
+    # a dynamic dimension: the size is unknown, so the layer is left out
+    MemLayer("/dyn/Reshape", "Shuffle", (), (MemTensor("dyn", (-1, 1000), FP32_LINEAR.text),), None),
+)
+MEMORY_FILE = "memory_cases.layer.json"
+
+
+def _mem_tensor(tensor: MemTensor) -> str:
+    """One tensor object in the engine inspector's layout (see ``_tensor``)."""
+    return _tensor(tensor.name, tensor.dims, Fmt(tensor.fmt, ""))
+
+
+def memory_layer_json_text() -> str:
+    """The memory case as a detailed ``--exportLayerInfo`` file."""
+    layers = []
+    for layer in MEMORY_LAYERS:
+        inputs = ",\n".join(_mem_tensor(t) for t in layer.inputs)
+        outputs = ",\n".join(_mem_tensor(t) for t in layer.outputs)
+        lines = [
+            f'  "Name": "{layer.name}"',
+            f'  "LayerType": "{layer.layer_type}"',
+            f'  "Inputs": [\n{inputs}]' if inputs else '  "Inputs": []',
+            f'  "Outputs": [\n{outputs}]' if outputs else '  "Outputs": []',
+        ]
+        layers.append("{\n" + ",\n".join(lines) + "\n}")
+    return '{"Layers": [' + ",".join(layers) + '],\n"Bindings": ["input"\n,"mask"\n]}\n'
+
+
+def expected_layer_memory() -> dict[str, int]:
+    """What a correct ``layer_memory`` returns for the memory case (unsizable layers left out)."""
+    return {layer.name: layer.output_bytes for layer in MEMORY_LAYERS if layer.output_bytes is not None}
+
+
 # ---------------------------------------------------------------- writing a set
 
 
@@ -746,4 +846,5 @@ def write_all(folder: Path) -> dict[str, Written]:
         key: write_case(case, folder, "I/O Tensors" if case is TRT11 else "Bindings") for key, case in CASES.items()
     }
     (folder / "not_detailed.layer.json").write_bytes(layer_json_text(RESNET_FP32, detailed=False).encode("utf-8"))
+    (folder / MEMORY_FILE).write_bytes(memory_layer_json_text().encode("utf-8"))
     return written

@@ -23,6 +23,7 @@ import pytest
 from grader import hardware, student
 from grader.checks import Attempt, attempt, expect, fail
 from grader.practices import PRACTICES
+from grader.profile import memory as gmemory
 from grader.profile import parse as gparse
 from grader.profile.table import summarize as grader_summarize
 from grader.suites.practice5 import fixtures as fx
@@ -32,6 +33,7 @@ REPO = Path(__file__).resolve().parents[3]
 SHARED_REFERENCE = REPO.parent / "shared" / "reference"
 REAL_EXPORTS = SHARED_REFERENCE / "trtexec-exports"
 REAL_LOGS = SHARED_REFERENCE / "trtexec-logs"
+REAL_MEMORY = REPO / "tests" / "data" / "real" / "memory"  # the project's corpus of real TensorRT files
 
 SIGNATURES = {
     "parse_profile": "(path: str | Path) -> list[LayerTime]",
@@ -40,6 +42,7 @@ SIGNATURES = {
     "parse_perf_summary": "(text: str) -> dict",
     "summarize": "(profile: list[LayerTime], layers: list[LayerInfo], top_k: int = 5) -> dict",
     "plot_profile": "(profile: list[LayerTime], layers: list[LayerInfo], out_png: str | Path) -> None",
+    "layer_memory": "(path: str | Path) -> dict[str, int]",
 }
 TIME_FIELDS = ("name", "total_ms", "average_ms", "median_ms", "percent")
 INFO_FIELDS = ("name", "layer_type", "input_precision", "output_precision")
@@ -480,6 +483,110 @@ def test_parse_layer_info_not_detailed(parser: Attempt[ModuleType], not_detailed
         f"{what} returned {_short(returned)}; expected a ValueError whose message says to rebuild with "
         "--profilingVerbosity=detailed (without it, layers have no types and no precisions)."
     )
+
+
+# ---------------------------------------------------------------- layer_memory
+
+
+def _memory(parser: Attempt[ModuleType], path: Path) -> dict[Any, Any]:
+    """The student's layer_memory(path), checked to be a dict."""
+    got = _call_json(parser, "layer_memory", path)
+    expect(
+        isinstance(got, dict),
+        f"layer_memory({path.name}) returned {type(got).__name__} {_short(got)}; expected a dict "
+        "{layer name: bytes of its outputs}.",
+    )
+    return got
+
+
+def _check_memory(got: dict[Any, Any], want: dict[str, int], what: str, hint: str) -> None:
+    """Every expected layer with its bytes, nothing else."""
+    for name, size in want.items():
+        expect(name in got, f"{what} has no entry for layer {name!r}; every layer whose outputs can be sized is a key.")
+        expect(
+            got[name] == size and isinstance(got[name], int),
+            f"{what}[{name!r}] is {_short(got[name])}; its outputs take {size} bytes. {hint}",
+        )
+
+
+@pytest.mark.points(2)
+def test_layer_memory_sizes(parser: Attempt[ModuleType], files: dict[str, fx.Written], not_detailed: Path) -> None:
+    """layer_memory: bytes of each layer's outputs (element size per type, no outputs = 0, dynamic left out)"""
+    path = files[fx.RESNET_FP32.key].layers.parent / fx.MEMORY_FILE
+    got = _memory(parser, path)
+    plain = {x.name: x.output_bytes for x in fx.MEMORY_LAYERS if not x.padded and x.output_bytes is not None}
+    _check_memory(
+        got,
+        plain,
+        f"layer_memory({path.name})",
+        "bytes = product of Dimensions x bytes per element (FP32/Float/Int32 4, FP16/Half/BF16 2, "
+        "Int8/FP8/BOOL 1), summed over the layer's Outputs.",
+    )
+    unsized = [x.name for x in fx.MEMORY_LAYERS if x.output_bytes is None]
+    wrong = next((name for name in unsized if name in got), None)
+    expect(
+        wrong is None,
+        f"layer_memory({path.name}) gives {wrong!r} = {_short(got.get(wrong))}, but its output has a dynamic "
+        "dimension (-1): its size is unknown, so leave the layer out (never 0 or negative).",
+    )
+    func = student.function(parser.result(), "layer_memory", SIGNATURES["layer_memory"])
+    try:
+        returned = func(not_detailed)
+    except ValueError as error:
+        expect(
+            "profilingverbosity" in str(error).lower(),
+            f"layer_memory({not_detailed.name}) raised ValueError({str(error)!r}); the message must say to rebuild "
+            "the engine with --profilingVerbosity=detailed.",
+        )
+        return
+    except Exception:
+        try:
+            returned = student.call(func, not_detailed)  # the same failure, with the student's own lines
+        except student.StudentCodeError as error:
+            raise _with_hint(
+                error,
+                f'On {not_detailed.name}, whose "Layers" are plain names, raise a ValueError saying to rebuild '
+                "with --profilingVerbosity=detailed.",
+            ) from None
+    fail(
+        f'layer_memory({not_detailed.name}) returned {_short(returned)} for a file whose "Layers" are plain names '
+        "(no Dimensions): raise ValueError saying to rebuild with --profilingVerbosity=detailed."
+    )
+
+
+@pytest.mark.points(1)
+def test_layer_memory_vector_padding(parser: Attempt[ModuleType], files: dict[str, fx.Written]) -> None:
+    """layer_memory: vectorized formats pad the channel to their vector width (C=3 in a 4-wide format is 4)"""
+    path = files[fx.RESNET_FP32.key].layers.parent / fx.MEMORY_FILE
+    got = _memory(parser, path)
+    padded = {x.name: x.output_bytes for x in fx.MEMORY_LAYERS if x.padded and x.output_bytes is not None}
+    _check_memory(
+        got,
+        padded,
+        f"layer_memory({path.name})",
+        "A vectorized format stores the channel (the third-to-last dimension) rounded up to its vector width: "
+        "'Four wide channel vectorized ...' -> a multiple of 4, '... where channel % 16 == 0' -> a multiple of 16.",
+    )
+
+
+@pytest.mark.points(1)
+def test_layer_memory_real_files(parser: Attempt[ModuleType]) -> None:
+    """layer_memory: real detailed layer-info files (tests/data/real/memory) agree with the grader's reader"""
+    paths = sorted(REAL_MEMORY.glob("*.layer.json")) if REAL_MEMORY.is_dir() else []
+    if not paths:
+        pytest.skip(f"not graded on this machine: no real layer-info files in {REAL_MEMORY}")
+    for path in paths:
+        want = gmemory.read_tensor_memory(path)
+        got = _memory(parser, path)
+        _check_memory(
+            got,
+            want.per_layer,
+            f"layer_memory({path.name}) (a real TensorRT export)",
+            "Read Dimensions and Format/Datatype of each output; pad vectorized channels; TensorRT 10's Myelin "
+            "layers write the type alone ('Half', 'Float').",
+        )
+        extra = [name for name in got if name not in want.per_layer]
+        expect(not extra, f"layer_memory({path.name}) has a key {_short(extra[:1])} that is no sizable layer.")
 
 
 # ---------------------------------------------------------------- parse_perf_summary
