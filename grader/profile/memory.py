@@ -58,7 +58,8 @@ MODULO = re.compile(r"\bchannel\s*%\s*(\d+)\s*==\s*0", re.IGNORECASE)
 PLAIN = re.compile(r"^\s*(row major\b|channel major\b)", re.IGNORECASE)
 
 # trtexec 10.3: NVIDIA/TensorRT v10.3.0 samples/common/sampleInference.cpp, allocateContextMemory, prints
-# getDeviceMemorySize() / 1 MiB through a default ostream (6 significant digits).
+# getDeviceMemorySize() / 1 MiB through a default ostream (6 significant digits). The line first appears in
+# tag v10.0.0; v8.6.1 and v9.0.0 trtexec do not print it.
 CONTEXT_LINE = re.compile(r"Created execution context with device memory size: ([0-9.eE+-]+) MiB")
 # The builder's own line (TensorRT 8.x and 10.x logs: "Total Activation Memory: 88883200" in 8.6.1,
 # "... 8228864 bytes" in 10.x); exact bytes, the same size trtexec reports for the context.
