@@ -140,7 +140,7 @@ def _size(tensor: Any) -> tuple[str, int | None]:
         return "", None
     name = str(tensor.get("Name", ""))
     fmt, dims = tensor.get("Format/Datatype"), tensor.get("Dimensions")
-    return name, tensor_bytes(fmt, dims) if isinstance(fmt, str) else None
+    return name, tensor_bytes(fmt, dims) if isinstance(fmt, str) and isinstance(dims, list) else None
 
 
 def read_tensor_memory(path: str | Path) -> TensorMemory:

@@ -627,7 +627,12 @@ def expected_log_rows(case: Case) -> list[LayerTime]:
 
 
 def _oneline_layer(layer: Layer) -> str:
-    """``--dumpLayerInfo``'s one-line form of a layer (printed without a prefix after the first line)."""
+    """``--dumpLayerInfo``'s one-line form of a layer, a shortened copy of a real one (the inspector is closed source).
+
+    Layout after the real TensorRT 8.4 Orin excerpt in ``../shared/reference/trtexec-logs``; printed as
+    one logger message by ``printLayerInfo`` (sampleReporting.cpp, v10.3.0), so only the first line
+    carries the ``[date-time] [I] `` prefix.
+    """
     tensors = ", ".join(
         f"{{ Name: t, Location: Device, Dimensions: [{','.join(str(d) for d in layer.dims)}], Format/Datatype: {f.text} }}"
         for f in layer.inputs
