@@ -2,7 +2,7 @@
 
 Inputs come from one trtexec run on the Jetson (TensorRT 10.3):
 
-    trtexec --loadEngine=m.engine --dumpProfile --dumpLayerInfo --profilingVerbosity=detailed \\
+    trtexec --loadEngine=m.engine --dumpProfile --separateProfileRun --dumpLayerInfo --profilingVerbosity=detailed \\
             --exportProfile=m.profile.json --exportLayerInfo=m.layer.json > m.log
 
 Check your work:  pytest solutions/practice5
@@ -25,7 +25,7 @@ class LayerTime:
     name: str
     total_ms: float  # "timeMs": summed over every profiled iteration
     average_ms: float  # "averageMs": one inference
-    median_ms: float  # "medianMs"
+    median_ms: float | None  # "medianMs"; None where trtexec reports no median (TensorRT 7, early 8.x)
     percent: float  # "percentage": share of the summed layer time, 0-100
 
 
@@ -59,9 +59,20 @@ DATATYPE_WORDS = {
     "Bool": "BOOL",
 }
 
-LOG_PREFIX = re.compile(r"^\[[^\]]*\] \[[A-Z]\] ?")  # "[01/20/2024-20:25:39] [I] "
+# "[01/20/2024-20:25:39] [I] " before each line; logs pasted into issues often keep only "[I] ".
+LOG_PREFIX = re.compile(r"^(?:\[\d[^\]]*\] )?\[[A-Z]\] ?")
 NUMBER = r"[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?"
-PROFILE_ROW = re.compile(rf"^\s*({NUMBER})\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s+(\S.*?)\s*$")
+# The --dumpProfile table has two layouts. TensorRT 8.6 and later put the numbers first:
+#      Time(ms)     Avg.(ms)   Median(ms)   Time(%)   Layer
+#        123.33       0.0061       0.0061       8.4   node_conv2d + node_relu
+# TensorRT <= 8.5 (JetPack 4 and 5) puts the layer name first, and 7.x has no median column:
+#      Layer   Time (ms)   Avg. Time (ms)   Median Time (ms)   Time %
+#       prob       91.72           0.0186             0.0170      1.7
+ROW_NAME_LAST = re.compile(rf"^\s*({NUMBER})\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s+(\S.*?)\s*$")
+ROW_NAME_FIRST = {
+    3: re.compile(rf"^\s*(\S.*?)\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s*$"),  # no median (7.x)
+    4: re.compile(rf"^\s*(\S.*?)\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s*$"),
+}
 METRICS = {
     "Latency": "latency",
     "Enqueue Time": "enqueue",
@@ -105,29 +116,67 @@ def parse_profile(path: str | Path) -> list[LayerTime]:
                 name=record["name"],
                 total_ms=float(record["timeMs"]),
                 average_ms=float(record["averageMs"]),
-                median_ms=float(record["medianMs"]),
+                # TensorRT 7 (and early 8.x) exports have no "medianMs": unknown, not 0 and not the average.
+                median_ms=float(record["medianMs"]) if "medianMs" in record else None,
                 percent=float(record["percentage"]),
             )
         )
     return profile
 
 
+def _table_layout(header: str) -> int | None:
+    """How to read the rows under a table header: 0 for numbers first (8.6+), else the number of
+    number columns after the name (<= 8.5: 4, or 3 without a median); None if ``header`` is no header."""
+    words = header.split()
+    if words and words[-1] == "Layer":
+        return 0
+    if words and words[0] == "Layer":
+        return 4 if "Median" in header else 3
+    return None
+
+
+def _profile_row(line: str, layout: int) -> LayerTime | None:
+    """One table row as a LayerTime, or None if ``line`` is not a row of this layout."""
+    if layout == 0:
+        match = ROW_NAME_LAST.match(line)
+        if not match:
+            return None
+        total, average, median, percent, name = match.groups()
+        return LayerTime(name, float(total), float(average), float(median), float(percent))
+    match = ROW_NAME_FIRST[layout].match(line)
+    if not match:
+        return None
+    name, *numbers = match.groups()
+    median = float(numbers[2]) if layout == 4 else None
+    return LayerTime(name, float(numbers[0]), float(numbers[1]), median, float(numbers[-1]))
+
+
 def parse_profile_log(text: str) -> list[LayerTime]:
-    """Per-layer times from the ``--dumpProfile`` table in trtexec's stdout (Total row excluded)."""
-    rows = []
+    """Per-layer times from the last ``--dumpProfile`` table in trtexec's stdout (Total row excluded).
+
+    Reads both layouts (see ROW_NAME_LAST / ROW_NAME_FIRST). A table cut short (no Total row, as in
+    an excerpt pasted into an issue) still gives the rows it has.
+    """
+    rows: list[LayerTime] = []
+    layout = None  # None: not inside a table (or its header is still to come)
     in_table = False
     for line in _lines(text):
         if line.startswith("=== Profile ("):
-            in_table = True
+            rows, layout, in_table = [], None, True  # a new table: keep only the last one
             continue
-        match = PROFILE_ROW.match(line) if in_table else None
-        if not match:
-            continue  # the header, blank lines, anything outside the table
-        total, average, median, percent, name = match.groups()
-        if name == "Total":
+        if not in_table:
+            continue
+        if layout is None:
+            layout = _table_layout(line)
+            in_table = layout is not None or not line.strip()  # the header follows the "=== Profile" line
+            continue
+        entry = _profile_row(line, layout)
+        if entry is None:
+            in_table = not line.strip()  # anything else ends the table
+        elif entry.name == "Total":
             in_table = False  # the Total row sums the table and closes it
-            continue
-        rows.append(LayerTime(name, float(total), float(average), float(median), float(percent)))
+        else:
+            rows.append(entry)
     return rows
 
 
@@ -161,20 +210,49 @@ def parse_layer_info(path: str | Path) -> list[LayerInfo]:
     return layers
 
 
+# TensorRT 7.1 (JetPack 4.4-4.6) prints each statistic on a line of its own under a heading:
+#   GPU Compute / min: 3.60278 ms / max: ... / mean: 3.68068 ms / median: ... / percentile: 3.87695 ms at 99%
+TRT7_HEADINGS = {"Host Latency": "latency", "Enqueue Time": "enqueue", "GPU Compute": "gpu_compute"}
+TRT7_STATISTIC = re.compile(rf"^(min|max|mean|median): ({NUMBER}) ms")
+TRT7_PERCENTILE = re.compile(rf"^percentile: ({NUMBER}) ms at ({NUMBER})%")
+
+
 def parse_perf_summary(text: str) -> dict:
-    """Throughput (qps) and latency statistics (ms) from trtexec's ``=== Performance summary ===``."""
+    """Throughput (qps) and latency statistics (ms) from trtexec's ``=== Performance summary ===``.
+
+    ``--verbose`` runs print "=== Explanations of the performance metrics ===" after the summary,
+    with lines such as "Throughput: the observed throughput ..." that hold no numbers: the summary
+    ends there. A line naming a metric without any statistic is not data and is skipped.
+    """
     summary: dict[str, Any] = {}
+    trt7_section: dict[str, float] | None = None
     for line in _lines(text):
-        label, _, rest = line.strip().partition(": ")
+        line = line.strip()
+        if line.startswith("=== Explanations of the performance metrics"):
+            break
+        label, _, rest = line.partition(": ")
         if label == "Throughput":
-            summary["throughput_qps"] = float(rest.split()[0])
+            match = re.match(rf"({NUMBER}) qps", rest)
+            if match:
+                summary["throughput_qps"] = float(match.group(1))
         elif label in METRICS:
             stats = {}
             for match in STATISTIC.finditer(rest):
                 statistic, percentile, value = match.groups()
                 key = f"p{percentile}" if percentile else statistic
                 stats[key] = float(value)
-            summary[METRICS[label]] = stats
+            if stats:
+                summary[METRICS[label]] = stats
+        elif line in TRT7_HEADINGS:
+            trt7_section = summary.setdefault(TRT7_HEADINGS[line], {})
+        elif trt7_section is not None and (match := TRT7_STATISTIC.match(line)):
+            trt7_section[match.group(1)] = float(match.group(2))
+        elif trt7_section is not None and (match := TRT7_PERCENTILE.match(line)):
+            trt7_section[f"p{match.group(2)}"] = float(match.group(1))
+        elif line.startswith("throughput: "):  # TensorRT 7.1
+            match = re.match(rf"throughput: ({NUMBER}) qps", line)
+            if match:
+                summary["throughput_qps"] = float(match.group(1))
     return summary
 
 
