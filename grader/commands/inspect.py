@@ -84,7 +84,7 @@ def _profile_json(path: Path, found: Inspection) -> None:
     if not layers:
         found.warnings.append("the profile holds no layer records")
     if any(layer.median_ms is None for layer in layers):
-        found.warnings.append("no medianMs in this export (TensorRT 7 writes none): medians are unknown")
+        found.warnings.append("no medianMs in this export (TensorRT 7 and early 8.x write none): medians are unknown")
 
 
 def _layer_json(path: Path, found: Inspection) -> None:
@@ -146,6 +146,9 @@ def _log_summary(text: str, found: Inspection) -> None:
         "latency_mean_ms": (summary.get("latency") or {}).get("mean"),
         "gpu_compute_mean_ms": (summary.get("gpu_compute") or {}).get("mean"),
     }
+    unknown = [key for key, value in found.perf_summary.items() if value is None]
+    if unknown:
+        found.warnings.append(f"the performance summary does not state {', '.join(unknown)}: unknown")
 
 
 def _log(path: Path, found: Inspection) -> None:

@@ -49,6 +49,7 @@ _PREFIX = re.compile(
     r"(?:(?:\[[IWEVF]\]|\[TRT\]|\[TensorRT\]|(?:INFO|WARNING|ERROR|VERBOSE):)\s*:?\s*)*"
 )
 _DLA_WORDS = re.compile(r"\bDLA\b|useDLACore|DLACore")
+_NO_DLA_OPTION = re.compile(r"^DLACore:\s*$")
 _NO_DLA = re.compile(r"Cannot create DLA engine,\s*(-?\d+)\s+not available")
 _SUFFIX = re.compile(r"_\d+$")
 
@@ -184,7 +185,8 @@ def _read_line(log: DlaLog, message: str, section: str | None) -> str | None:
 
 def _read_message(log: DlaLog, message: str) -> None:
     """Candidates, offload and 'sent to GPU' messages of every version."""
-    log.dla_messages |= bool(_DLA_WORDS.search(message))
+    # trtexec echoes its options; an empty "DLACore: " is a build that asked for no DLA.
+    log.dla_messages |= bool(_DLA_WORDS.search(message)) and not _NO_DLA_OPTION.match(message)
     if match := _CANDIDATES.search(message):
         log.candidates = (int(match.group(1)), int(match.group(2)))
     elif match := _OFFLOADED.search(message):

@@ -277,8 +277,8 @@ def _row(line: str, layout: str, columns: int) -> LayerTime | None:
     if not match:
         return None
     numbers = [float(match.group(i)) for i in range(2, columns + 2)]
-    median = numbers[2] if columns == 4 else None
-    return LayerTime(match.group(1), numbers[0], numbers[1], median, numbers[-1])
+    median_or_none = numbers[2] if columns == 4 else None  # TensorRT 7 prints no median column
+    return LayerTime(match.group(1), numbers[0], numbers[1], median_or_none, numbers[-1])
 
 
 def read_profile_log(text: str) -> list[ProfileTable]:
@@ -353,6 +353,9 @@ def read_perf_summary(text: str) -> dict[str, Any]:
     """
     lines = log_lines(text)
     starts = [i for i, line in enumerate(lines) if "=== Performance summary ===" in line]
+    if not starts:
+        # An excerpt may start below the heading: its last "Throughput: X qps" line opens the block.
+        starts = [i - 1 for i, line in enumerate(lines) if re.match(rf"Throughput:\s*{_NUMBER}\s*qps", line.strip())]
     if not starts:
         return _read_trt7_summary(lines)
     summary: dict[str, Any] = {}
