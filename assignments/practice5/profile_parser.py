@@ -31,7 +31,7 @@ class LayerTime:
     name: str
     total_ms: float  # "timeMs": summed over every profiled iteration
     average_ms: float  # "averageMs": one inference
-    median_ms: float  # "medianMs"
+    median_ms: float | None  # "medianMs"; None where trtexec reports no median (TensorRT 7, early 8.x)
     percent: float  # "percentage": share of the summed layer time, 0-100 (not 0-1)
 
 
