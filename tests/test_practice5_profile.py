@@ -387,3 +387,58 @@ def test_trtexec_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(trtexec_profile, "find_trtexec", lambda: None)
     with pytest.raises(trtexec_profile.TrtexecUnavailable, match="/usr/src/tensorrt/bin"):
         trtexec_profile.profile_command("m.engine", "p.json", "l.json")
+
+
+# ---------------------------------------------------------------- the profile command on real files (tests/data/real)
+
+REAL = Path(__file__).resolve().parent / "data" / "real"
+
+
+def test_cli_reads_an_old_name_first_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """TensorRT 8.5.2's name-first table (an AGX Orin log): the table is printed, never 'holds no table'."""
+    log = REAL / "logs" / "trt852_orin_googlenet_dla_profile_excerpt.log"
+    assert cli.main([str(log), "--no-plot"]) == 0
+    captured = capsys.readouterr()
+    assert "holds no" not in captured.err
+    assert "Reformatting CopyNode for Input Tensor 0 to prob" in captured.out  # a row of the name-first table
+
+
+def test_cli_recognises_a_profile_json_by_content(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--exportProfile=x.profile`` writes JSON without a .json suffix: it is still read as a profile."""
+    source = REAL / "profiles" / "trt10_rtx3060laptop_alexnet_fp16.profile.json"
+    renamed = tmp_path / "alexnet.profile"
+    renamed.write_bytes(source.read_bytes())
+    assert cli.main([str(renamed), "--no-plot"]) == 0
+    captured = capsys.readouterr()
+    assert "holds no" not in captured.err and "neither" not in captured.err
+    assert str(renamed) in captured.out
+
+
+def test_cli_keeps_log_for_a_stdout_source(capsys: pytest.CaptureFixture[str]) -> None:
+    """A stdout SOURCE without a summary plus ``--log`` with one: the summary of --log is shown."""
+    source = REAL / "logs" / "trt852_orin_googlenet_dla_profile_excerpt.log"
+    summary = REAL / "logs" / "trt840_xavier_meta_tegra952_summary_excerpt.log"
+    assert cli.main([str(source), "--log", str(summary), "--no-plot"]) == 0
+    assert "41087.7" in capsys.readouterr().out.replace(",", "")
+
+
+def test_cli_warns_on_a_cut_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """TensorRT#3842's table stops before its Total row: the command says so."""
+    log = REAL / "logs" / "trt10_issue3842_resnet50_profile_cut_excerpt.log"
+    assert cli.main([str(log), "--no-plot"]) == 0
+    assert "without its Total row" in capsys.readouterr().err
+
+
+def test_cli_warns_on_profiled_layers_without_layer_info(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A profile given another engine's layer info: 'N of M profiled layers have no entry', not silence."""
+    profile = REAL / "profiles" / "trt10_rtx3060laptop_alexnet_fp16.profile.json"
+    layers = REAL / "profiles" / "trt10_cookbook_model_trained.layer.json"
+    assert cli.main([str(profile), "--layers", str(layers), "--no-plot"]) == 0
+    assert "of 14 profiled layers have no entry" in capsys.readouterr().err
+
+
+def test_cli_says_why_a_profiled_run_has_no_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    """A 10.x profile run without --separateProfileRun (a real log): the note names the missing flag."""
+    log = REAL / "logs" / "trt1016_rtx6000ada_profile_no_separate_run.log"
+    assert cli.main([str(log), "--no-plot"]) == 0
+    assert "--separateProfileRun" in capsys.readouterr().err
