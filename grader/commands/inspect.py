@@ -29,9 +29,6 @@ from grader.profile import memory, parse
 
 KINDS = ("profile", "layer_info", "log", "calibration_cache", "unknown")
 PROG = "python -m grader inspect"
-# trtexec 10.x prints this instead of the summary when a profile run had no --separateProfileRun
-# (NVIDIA/TensorRT v10.3.0 samples/common/sampleReporting.cpp, printPerformanceReport).
-NO_E2E_TIMING = "The e2e network timing is not reported"
 
 
 @dataclass
@@ -135,7 +132,7 @@ def _log_summary(text: str, found: Inspection) -> None:
     try:
         summary = parse.read_perf_summary(text)
     except parse.ProfileFormatError:
-        if NO_E2E_TIMING in text:
+        if parse.NO_E2E_TIMING in text:
             found.warnings.append(
                 "no performance summary: trtexec profiled without --separateProfileRun, so it did not time "
                 "the whole network (add --separateProfileRun to get both)"

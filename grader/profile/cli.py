@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from grader.profile.parse import (
+    NO_E2E_TIMING,
     LayerInfo,
     LayerTime,
     NotDetailedError,
@@ -134,7 +135,7 @@ def _summary(stdout: str, source: Path) -> dict | None:
     try:
         return read_perf_summary(stdout)
     except ProfileFormatError:
-        if "The e2e network timing is not reported" in stdout:
+        if NO_E2E_TIMING in stdout:
             print(
                 f"note: {source.name} has no performance summary: trtexec profiled without --separateProfileRun.",
                 file=sys.stderr,

@@ -67,6 +67,11 @@ METRICS: dict[str, str] = {
 }
 
 
+# trtexec 10.x prints this instead of the performance summary when a profiled run had no --separateProfileRun
+# (NVIDIA/TensorRT v10.3.0 samples/trtexec/trtexec.cpp, main).
+NO_E2E_TIMING = "The e2e network timing is not reported"
+
+
 class ProfileFormatError(ValueError):
     """A file or text is not the trtexec output it was given as."""
 
