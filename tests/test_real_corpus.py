@@ -194,7 +194,7 @@ def test_the_readme_example_is_what_the_command_prints() -> None:
     printed = done.stdout.strip().splitlines()
     expected = shown.strip().splitlines()
     assert len(printed) == len(expected), done.stdout
-    for want, got in zip(expected, printed):
+    for want, got in zip(expected, printed, strict=True):
         if want.endswith("..."):
             assert got.startswith(want[:-3]), (want, got)
         else:
