@@ -1,6 +1,6 @@
 """TensorRT INT8 calibration caches (the text that IInt8EntropyCalibrator2, MinMax and Legacy write).
 
-Layout, as real caches of TensorRT 7.2 to 10.14 show (tests/data/real/calibration/):
+Layout, as real caches of TensorRT 7.2 to 10.14 show (real_files/calibration/):
 
     TRT-<version>-<Algorithm>          e.g. TRT-8501-EntropyCalibration2, TRT-101303-MinMaxCalibration
     <tensor name>: <hex>               the big-endian float32 bits of the tensor's scale = amax / 127

@@ -20,7 +20,7 @@ SHARED_CACHE = (
     Path(__file__).resolve().parents[2] / "shared/reference/calibration-caches/trt8510_entropy2_mnistcnn.calib.cache"
 )
 SOLUTION = Path(__file__).resolve().parent.parent / "solutions" / "practice2" / "data_loader.py"
-REAL = Path(__file__).resolve().parent / "data" / "real" / "calibration"
+REAL = Path(__file__).resolve().parents[1] / "real_files" / "calibration"
 
 
 def bits(scale: float) -> str:

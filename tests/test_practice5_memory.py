@@ -1,6 +1,6 @@
 """Memory readers (grader/profile/memory.py) on real files, the profile command of trtexec 10.3, the stdout fixture.
 
-Expected values come from the manifest of tests/data/real/memory (worked out by hand from the files)
+Expected values come from the manifest of real_files/memory (worked out by hand from the files)
 or are computed here by hand in the comments; never from the reader under test.
 """
 
@@ -17,7 +17,7 @@ from grader.profile import memory
 from grader.suites.practice5 import fixtures as fx
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO / "tests" / "data" / "real" / "memory"
+CORPUS = REPO / "real_files" / "memory"
 MANIFEST: list[dict[str, Any]] = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
 LAYER_FILES = [entry for entry in MANIFEST if entry["expect"]["kind"] == "layer_info"]
 LOG_FILES = [entry for entry in MANIFEST if entry["expect"]["kind"] == "log"]

@@ -44,7 +44,10 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
             ('name=record["name"],', 'name=record.get("name", ""),'),
             ('total_ms=float(record["timeMs"]),', 'total_ms=float(record.get("timeMs", 0)),'),
             ('average_ms=float(record["averageMs"]),', 'average_ms=float(record.get("averageMs", 0)),'),
-            ('median_ms=float(record["medianMs"]),', 'median_ms=float(record.get("medianMs", 0)),'),
+            (
+                'median_ms=float(record["medianMs"]) if "medianMs" in record else None,',
+                'median_ms=float(record.get("medianMs", 0)),',
+            ),
             ('percent=float(record["percentage"]),', 'percent=float(record.get("percentage", 0)),'),
         ],
         {"test_parse_profile_layers", "test_real_trtexec_exports"},
@@ -93,8 +96,8 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
     "log_keeps_total_row": (
         [
             (
-                '        if name == "Total":\n            in_table = False',
-                '        if name == "Total!":\n            in_table = False',
+                '        elif entry.name == "Total":\n            in_table = False',
+                '        elif entry.name == "Total!":\n            in_table = False',
             )
         ],
         {"test_parse_profile_log_rows", "test_real_trtexec_logs"},

@@ -389,9 +389,9 @@ def test_trtexec_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> No
         trtexec_profile.profile_command("m.engine", "p.json", "l.json")
 
 
-# ---------------------------------------------------------------- the profile command on real files (tests/data/real)
+# ---------------------------------------------------------------- the profile command on real files (real_files)
 
-REAL = Path(__file__).resolve().parent / "data" / "real"
+REAL = Path(__file__).resolve().parents[1] / "real_files"
 
 
 def test_cli_reads_an_old_name_first_table(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""The calibration-cache reader and check() on real caches that TensorRT 7.2 to 10.14 wrote (tests/data/real/calibration/).
+"""The calibration-cache reader and check() on real caches that TensorRT 7.2 to 10.14 wrote (real_files/calibration/).
 
 Every expected value comes from the manifest, where it was read off the file with grep (counts) and with
 struct on the file's own hex (spot scales), never from the reader under test.
@@ -16,7 +16,7 @@ import pytest
 
 from grader import calibration_cache, models
 
-FOLDER = Path(__file__).resolve().parent / "data" / "real" / "calibration"
+FOLDER = Path(__file__).resolve().parents[1] / "real_files" / "calibration"
 ENTRIES: list[dict[str, Any]] = json.loads((FOLDER / "manifest.json").read_text(encoding="utf-8"))
 IDS = [entry["file"] for entry in ENTRIES]
 BOARD = "10.3.0"  # the course's Jetson (JetPack 6.2)

@@ -1,4 +1,4 @@
-"""`python -m grader inspect` on every real TensorRT file of the corpus (tests/data/real/).
+"""`python -m grader inspect` on every real TensorRT file of the corpus (real_files/).
 
 The expected values are the manifest's, read off each file by a person; the readers' own tests
 (test_real_profiles.py, test_real_dla.py, test_real_calibration.py, test_practice5_memory.py) check the
@@ -23,7 +23,7 @@ import pytest
 from grader.commands import inspect
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "tests" / "data" / "real"
+CORPUS = REPO / "real_files"
 SHARED_REFERENCE = REPO.parent / "shared" / "reference"
 REQUIRED = ("file", "source", "tensorrt", "tensorrt_evidence", "device", "licence", "excerpt", "expect")
 KEYS = ("path", "kind", "error", "profile", "layer_info", "perf_summary", "dla", "calibration", "memory", "warnings")

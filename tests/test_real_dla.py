@@ -1,4 +1,4 @@
-"""The DLA log reader and the DLA predictor on real TensorRT logs (tests/data/real/dla, see its manifest).
+"""The DLA log reader and the DLA predictor on real TensorRT logs (real_files/dla, see its manifest).
 
 Expected values come from the manifest, read off each file by a person; the predictor tests rebuild
 the logged model here (random weights: placement does not depend on weights), export it the way the
@@ -20,7 +20,7 @@ import pytest
 
 from grader.dla import orin_log, rules
 
-CORPUS = Path(__file__).parent / "data" / "real" / "dla"
+CORPUS = Path(__file__).resolve().parents[1] / "real_files" / "dla"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
 BY_FILE = {entry["file"]: entry for entry in MANIFEST}
 KEYS = (

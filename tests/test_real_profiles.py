@@ -1,4 +1,4 @@
-"""Practice 5 readers on real trtexec files (tests/data/real/profiles and tests/data/real/logs).
+"""Practice 5 readers on real trtexec files (real_files/profiles and real_files/logs).
 
 Every file there was written by someone else's TensorRT (7.1.3 to 10.16, Jetson and desktop); the
 manifests say where each comes from and hold the values a person read off the file (``expect``, the
@@ -22,7 +22,7 @@ import pytest
 from grader.profile import parse
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "tests" / "data" / "real"
+CORPUS = REPO / "real_files"
 FOLDERS = ("profiles", "logs")
 # spot keys of a statistics block -> the key both readers use in their summary dict
 METRIC_KEYS = {"latency": "latency", "gpu_compute": "gpu_compute", "enqueue": "enqueue", "h2d": "h2d", "d2h": "d2h"}

@@ -36,7 +36,7 @@ from pathlib import Path
 from grader.practices import PRACTICES
 from grader.selfcheck import REPO
 
-COPIED_DIRS = ("assignments", "grader", "calib_images", "eval_images")
+COPIED_DIRS = ("assignments", "grader", "calib_images", "eval_images", "real_files")
 COPIED_FILES = ("README.md", "setup.sh", "pyproject.toml", "conftest.py", ".gitignore")
 SKIPPED_PARTS = ("__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache")
 SKIPPED_SUFFIXES = (".pyc", ".onnx", ".engine", ".tmp")

@@ -29,7 +29,7 @@ from grader.plugin.scoring import NOT_GRADED_PREFIX, TestSpec
 from grader.practices import PRACTICES
 
 SUITE_FILES = ("pyproject.toml",)
-SUITE_DIRS = ("grader", "calib_images", "eval_images")
+SUITE_DIRS = ("grader", "calib_images", "eval_images", "real_files")
 
 
 @dataclass

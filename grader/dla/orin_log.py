@@ -1,6 +1,6 @@
 """Reading TensorRT's DLA messages: build logs of every version, and trtexec's failure on boards without DLA.
 
-What real logs hold (the corpus in ``tests/data/real/dla/``, its manifest says where each came from):
+What real logs hold (the corpus in ``real_files/dla/``, its manifest says where each came from):
 
 * TensorRT 8.4-10, a placement list (INFO in 8.x, still printed by 10.x; ``--verbose`` adds the rest)::
 

@@ -28,7 +28,7 @@ MIB = 1 << 20
 # INT8, FP8 1; INT4 "not implemented for sub-byte data-types"), and the DataType docs of
 # include/NvInferRuntimeBase.h. Words: "FP32"/"FP16"/"Int8"/"Int32"/"BFloat16"/"FP8"/"BOOL" in the long
 # format strings, "Float"/"Half"/"Bool"/"Int8" alone in TensorRT 10's Myelin (kgen, gemm) layers: both
-# seen in real files (tests/data/real/memory/, and the TensorRT 8.x exports of trt-engine-explorer).
+# seen in real files (real_files/memory/, and the TensorRT 8.x exports of trt-engine-explorer).
 ELEMENT_BYTES: dict[str, int] = {
     "fp32": 4,
     "float": 4,

@@ -1,7 +1,7 @@
 """The grader's own reader of trtexec output (after NVIDIA's trt-engine-explorer, "trex").
 
 Four sources, as trtexec of TensorRT 7 to 10 writes them (each layout is checked on the real files of
-tests/data/real/profiles and tests/data/real/logs):
+real_files/profiles and real_files/logs):
 
 * ``--exportProfile`` JSON: ``[{"count": N}, {"name", "timeMs", "averageMs", "medianMs",
   "percentage"}, ...]``; ``timeMs`` is summed over the N profiled iterations. TensorRT 7 writes no

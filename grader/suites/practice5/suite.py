@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ REPO = Path(__file__).resolve().parents[3]
 SHARED_REFERENCE = REPO.parent / "shared" / "reference"
 REAL_EXPORTS = SHARED_REFERENCE / "trtexec-exports"
 REAL_LOGS = SHARED_REFERENCE / "trtexec-logs"
-REAL_MEMORY = REPO / "tests" / "data" / "real" / "memory"  # the project's corpus of real TensorRT files
+REAL_MEMORY = REPO / "real_files" / "memory"  # the project's corpus of real TensorRT files
 
 SIGNATURES = {
     "parse_profile": "(path: str | Path) -> list[LayerTime]",
@@ -570,14 +571,17 @@ def test_layer_memory_vector_padding(parser: Attempt[ModuleType], files: dict[st
 
 
 @pytest.mark.points(1)
-def test_layer_memory_real_files(parser: Attempt[ModuleType]) -> None:
-    """layer_memory: real detailed layer-info files (tests/data/real/memory) agree with the grader's reader"""
+def test_layer_memory_real_files(parser: Attempt[ModuleType], tmp_path: Path) -> None:
+    """layer_memory: real detailed layer-info files (real_files/memory) agree with the grader's reader"""
     paths = sorted(REAL_MEMORY.glob("*.layer.json")) if REAL_MEMORY.is_dir() else []
     if not paths:
         pytest.skip(f"not graded on this machine: no real layer-info files in {REAL_MEMORY}")
     for path in paths:
         want = gmemory.read_tensor_memory(path)
-        got = _memory(parser, path)
+        # The student reads a copy: a batch sandbox lets student code read its own test folder, not the grader's.
+        copy = tmp_path / path.name
+        shutil.copyfile(path, copy)
+        got = _memory(parser, copy)
         _check_memory(
             got,
             want.per_layer,
