@@ -201,7 +201,8 @@ def inspect_file(path: str | Path) -> Inspection:
     try:
         READERS[found.kind](path, found)
     except READ_ERRORS as error:
-        found.error = str(error)
+        # The readers name the file for their other callers; here the path already leads every line.
+        found.error = str(error).removeprefix(f"{path.name}: ")
     return found
 
 
@@ -294,7 +295,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([item.to_json() for item in found], indent=2, ensure_ascii=False))
     else:
-        print("\n\n".join(describe(item) for item in found if not item.error))
+        read = [describe(item) for item in found if not item.error]
+        if read:
+            print("\n\n".join(read))
     sys.stdout.flush()  # what was read comes before the errors on a terminal that shows both
     for item in found:
         if item.error:
