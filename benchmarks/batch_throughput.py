@@ -152,9 +152,9 @@ def int8_split() -> dict[str, float]:
     (cached per machine), calibration + per-channel quantization, and the INT8 evaluation."""
     import numpy as np
 
-    from grader import datasets, models
     from grader.backends import onnxruntime as ort_backend
-    from grader.images import image_files
+    from grader.core.images import image_files
+    from grader.tools import datasets, models
 
     ort_backend.OnnxRuntimeRunner.__init__.__defaults__ = (1,)
     sys.path.insert(0, str(REPO / "solutions" / "practice2"))
@@ -192,7 +192,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the measurements here")
     parser.add_argument("--compare", type=Path, help="an earlier --json file to compare with")
     args = parser.parse_args()
-    from grader.batch.trusted import available_practices
+    from grader.commands.batch.trusted import available_practices
 
     practices = [int(p) for p in args.practices.split(",")] if args.practices else available_practices(REPO)
     rows = []

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/int8_thresholds.py [--json out.json]
 
-Calibrates the lab classifier with ONNX Runtime (the grader's own path: grader.int8_accuracy) on
+Calibrates the lab classifier with ONNX Runtime (the grader's own path: grader.practices.practice2.int8_accuracy) on
 variants of the first 100 calibration photos and prints agreement / accuracy per variant. The
 results and the thresholds chosen from them are written down in benchmarks/int8_thresholds.md.
 """
@@ -15,7 +15,9 @@ import time
 
 import numpy as np
 
-from grader import datasets, images, int8_accuracy, models, offline
+from grader.core import images, offline
+from grader.practices.practice2 import int8_accuracy
+from grader.tools import datasets, models
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32).reshape(1, 3, 1, 1)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(1, 3, 1, 1)

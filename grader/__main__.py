@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from grader import offline
+from grader.core import offline
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
         "selfcheck",
         help="grade solutions/ (must earn 100%%) and assignments/ (must earn 0%%) and print both tables",
     )
-    from grader.profile import cli as profile_cli
+    from grader.commands import profile as profile_cli
 
     profile_cli.add_arguments(
         commands.add_parser(
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )
-    from grader.batch import cli as batch_cli
+    from grader.commands.batch import cli as batch_cli
 
     batch_cli.add_arguments(
         commands.add_parser(
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )
-    from grader.batch import release
+    from grader.commands import release
 
     release.add_arguments(
         commands.add_parser(
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     offline.apply()
     if args.command == "selfcheck":
-        from grader import selfcheck
+        from grader.commands import selfcheck
 
         return selfcheck.run()
     if args.command == "profile":

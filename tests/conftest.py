@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.selfcheck import REPO, FolderGrade, grade_folder
+from grader.commands.selfcheck import REPO, FolderGrade, grade_folder
 
 
 def mutate(text: str, old: str, new: str) -> str:
@@ -113,10 +113,10 @@ def assert_release_cut_keeps_the_visible_suite(
 ) -> None:
     """The release cuts exactly ``hidden`` from the practice's suite, and what is left, on its own (as the test
     entry), grades ``solution`` with every visible test passing."""
-    from grader.batch import release
+    from grader.commands import release
 
-    suites = tmp_path / "grader" / "suites"
-    shutil.copytree(REPO / "grader" / "suites" / f"practice{practice}", suites / f"practice{practice}")
+    suites = tmp_path / "grader" / "practices"
+    shutil.copytree(REPO / "grader" / "practices" / f"practice{practice}", suites / f"practice{practice}")
     removed = release.strip_hidden(suites)
     assert sorted(line.split("::")[1].split()[0] for line in removed) == sorted(hidden)
     text = (suites / f"practice{practice}" / "suite.py").read_text(encoding="utf-8")
@@ -132,13 +132,13 @@ def assert_release_cut_keeps_the_visible_suite(
 
 def suite_after_release_cut(tmp_path: Path, practice: int) -> tuple[list[str], set[str]]:
     """The release's ``strip_hidden`` on a copy of the grader: what it removed, and the test functions the cut
-    ``grader.suites.practiceN`` still defines when imported on its own (in a fresh interpreter)."""
-    from grader.batch import release
+    ``grader.practices.practiceN`` still defines when imported on its own (in a fresh interpreter)."""
+    from grader.commands import release
 
     shutil.copytree(REPO / "grader", tmp_path / "grader", ignore=shutil.ignore_patterns("__pycache__"))
-    removed = release.strip_hidden(tmp_path / "grader" / "suites")
+    removed = release.strip_hidden(tmp_path / "grader" / "practices")
     names = subprocess.run(
-        [sys.executable, "-c", f"import grader.suites.practice{practice} as m; print(' '.join(sorted(dir(m))))"],
+        [sys.executable, "-c", f"import grader.practices.practice{practice} as m; print(' '.join(sorted(dir(m))))"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch.sandbox import SLOT_UID_BASE, SLOT_UID_SPAN
-from grader.cache import default_root
-from grader.selfcheck import REPO
+from grader.commands.batch.sandbox import SLOT_UID_BASE, SLOT_UID_SPAN
+from grader.core.cache import default_root
+from grader.core.paths import REPO
 from tests.conftest import run_batch
 
 CORPUS = Path(__file__).parent / "hostile"
@@ -47,7 +47,7 @@ EXPECTED = {
     "forge_results": ("graded", ""),
     "forge_channel": ("invalid", "forged"),
     "monkeypatch_outcome": ("invalid", "tampering detected"),
-    "patch_grader_code": ("invalid", "grader.checks.expect.__code__ was replaced"),
+    "patch_grader_code": ("invalid", "grader.core.checks.expect.__code__ was replaced"),
     "network_call": ("graded", "Network is unreachable"),
     "delete_outside": ("graded", ""),
     "wrong_types": ("graded", "expected a list"),

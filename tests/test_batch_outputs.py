@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.core.paths import REPO
 from grader.practices import PRACTICES
-from grader.selfcheck import REPO
 from tests.conftest import run_batch
 
 
@@ -24,7 +24,7 @@ def _practices() -> list[int]:
     return [
         n
         for n in PRACTICES
-        if (REPO / "grader" / "suites" / f"practice{n}").is_dir()
+        if (REPO / "grader" / "practices" / f"practice{n}").is_dir()
         and (REPO / "assignments" / f"practice{n}" / f"test_practice{n}.py").is_file()
     ]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch.prefork import PreforkedRun
-from grader.selfcheck import REPO
+from grader.commands.batch.prefork import PreforkedRun
+from grader.core.paths import REPO
 from tests.conftest import run_batch
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import release
+from grader.commands import release
+from grader.core.paths import REPO
 from grader.practices import PRACTICES
-from grader.selfcheck import REPO
 
 HIDDEN_TESTS = '''
 
@@ -100,11 +100,11 @@ def test_hidden_tests_are_cut_and_the_check_catches_them(bundle: Path, tmp_path:
     """A hidden test in a suite is collected (check refuses), then cut by strip_hidden (check passes)."""
     copy = tmp_path / "bundle"
     shutil.copytree(bundle, copy)
-    suite = copy / "grader" / "suites" / "practice5" / "suite.py"
+    suite = copy / "grader" / "practices" / "practice5" / "suite.py"
     suite.write_text(suite.read_text(encoding="utf-8") + HIDDEN_TESTS, encoding="utf-8")
     with pytest.raises(release.ReleaseError, match="not visible are still collected"):
         release.check(REPO, copy)
-    removed = release.strip_hidden(copy / "grader" / "suites")
+    removed = release.strip_hidden(copy / "grader" / "practices")
     assert sorted(line.split("::")[1].split()[0] for line in removed) == [
         "test_after_the_deadline",
         "test_instructor_only_check",
@@ -115,13 +115,13 @@ def test_hidden_tests_are_cut_and_the_check_catches_them(bundle: Path, tmp_path:
 
 def test_module_marked_hidden_is_emptied(tmp_path: Path) -> None:
     """``pytestmark = pytest.mark.visibility("hidden")`` hides a whole module."""
-    suites = tmp_path / "grader" / "suites" / "practice9"
+    suites = tmp_path / "grader" / "practices" / "practice9"
     suites.mkdir(parents=True)
     (suites / "hidden_suite.py").write_text(
         'import pytest\npytestmark = [pytest.mark.visibility("hidden")]\n\n'
         '@pytest.mark.points(1)\ndef test_secret():\n    """secret"""\n'
     )
-    removed = release.strip_hidden(tmp_path / "grader" / "suites")
+    removed = release.strip_hidden(tmp_path / "grader" / "practices")
     assert removed and "whole module" in removed[0]
     assert "secret" not in (suites / "hidden_suite.py").read_text()
 

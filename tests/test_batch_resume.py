@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.selfcheck import REPO
+from grader.core.paths import REPO
 
 HOSTILE = Path(__file__).parent / "hostile"
 KILLS = 4
@@ -123,7 +123,7 @@ def _no_orphaned_workers() -> None:
     while True:
         orphans = []
         for pid in subprocess.run(
-            ["pgrep", "-f", "grader.batch.zygote"], capture_output=True, text=True
+            ["pgrep", "-f", "grader.commands.batch.zygote"], capture_output=True, text=True
         ).stdout.split():
             try:
                 stat = Path(f"/proc/{pid}/stat").read_text()

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import outputs, results, stream, submissions, trusted
-from grader.batch.progress import Progress
-from grader.batch.runner import Outcome
-from grader.batch.sandbox import Limits
-from grader.batch.trusted import TestInfo, TrustedSuite
+from grader.commands.batch import outputs, results, stream, submissions, trusted
+from grader.commands.batch.progress import Progress
+from grader.commands.batch.runner import Outcome
+from grader.commands.batch.sandbox import Limits
+from grader.commands.batch.trusted import TestInfo, TrustedSuite
 
 ENTRY = "assignments/practice5/test_practice5.py::"
 
@@ -158,14 +158,14 @@ def test_integrity_snapshot_sees_replaced_globals_and_class_attributes() -> None
     import _pytest.reports
     import pluggy
 
-    from grader.suites.practice5 import suite
+    from grader.practices.practice5 import suite
 
     snapshot = stream.Snapshot(pluggy.PluginManager("probe"))
     assert len(snapshot) > 1000 and snapshot.changes() == []
     original = suite.STUDENT_FILE
     try:
         suite.STUDENT_FILE = "other.py"
-        assert any("grader.suites.practice5.suite.STUDENT_FILE" in change for change in snapshot.changes())
+        assert any("grader.practices.practice5.suite.STUDENT_FILE" in change for change in snapshot.changes())
     finally:
         suite.STUDENT_FILE = original
     assert "passed" not in vars(_pytest.reports.TestReport)  # inherited from BaseReport
@@ -183,7 +183,7 @@ def test_replacing_a_grader_functions_code_is_tampering(tmp_path: Path) -> None:
 
     import pluggy
 
-    from grader import checks
+    from grader.core import checks
 
     mine, _theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     plugin = stream.StreamPlugin(mine.detach(), b"k" * 32, tmp_path)
@@ -195,7 +195,7 @@ def test_replacing_a_grader_functions_code_is_tampering(tmp_path: Path) -> None:
     plugin._audit("object.__setattr__", (own, "__code__", (lambda x=1: 2).__code__))
     assert plugin._tampering == []
     plugin._audit("object.__setattr__", (checks.expect, "__code__", (lambda c, m: None).__code__))
-    assert plugin._tampering == ["function grader.checks.expect.__code__ was replaced"]
+    assert plugin._tampering == ["function grader.core.checks.expect.__code__ was replaced"]
 
 
 def test_guard_refuses_hidden_reads_outside_writes_and_network(tmp_path: Path) -> None:
@@ -237,7 +237,7 @@ def _submission(practices: tuple[int, ...] = (5,)) -> submissions.Submission:
 
 
 def _result(nodeid: str, ran: str, fraction: float = 1.0, message: str = "", kind: str = "") -> dict:
-    """One streamed result (``grader.plugin.scoring.Outcome.to_json``)."""
+    """One streamed result (``grader.core.scoring.Outcome.to_json``)."""
     return {
         "nodeid": ENTRY + nodeid,
         "ran": ran,
@@ -357,7 +357,7 @@ def test_progress_line_has_an_eta() -> None:
 def test_memory_of_a_process_that_just_exited_is_zero() -> None:
     """A process gone between reading the process table and its smaps counts nothing, not its old RSS
     (forked children ending together once read as several GiB and killed a submission for memory)."""
-    from grader.batch import runner
+    from grader.commands.batch import runner
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()  # reaped: /proc/<pid> is gone

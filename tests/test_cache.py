@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.cache import ArtifactCache, hash_key, sha256_file
+from grader.core.cache import ArtifactCache, hash_key, sha256_file
 
 
 def test_built_once_and_reused(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from grader import calibration_cache, models
+from grader.practices.practice2 import calibration_cache
+from grader.tools import models
 from tests.conftest import grade_outside_repo, make_submission, results_by_submission
 
 SHARED_CACHE = (

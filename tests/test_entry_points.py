@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.selfcheck import REPO
+from grader.core.paths import REPO
 
 # The self-tests that start processes of their own: the ones that once hung under plain `pytest`
 # (a spawned worker could not import the test module that `python -m pytest` puts on sys.path).

@@ -8,17 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from grader import hardware
+from grader.backends import requirements
+from grader.core import environment
 
 
 def test_missing_capabilities_say_what_to_install() -> None:
     """Every capability missing on this CPU machine skips with an install hint."""
-    for name in hardware.REQUIREMENTS:
-        capability = hardware.capability(name)
+    for name in requirements.REQUIREMENTS:
+        capability = requirements.capability(name)
         if not capability.available:
             reason = capability.skip_reason()
             assert reason.startswith("not graded on this machine")
-            assert hardware.INSTALL_HINTS[name] in reason
+            assert requirements.INSTALL_HINTS[name] in reason
 
 
 def test_empty_tensorrt_namespace_package_is_not_tensorrt(tmp_path: Path) -> None:
@@ -37,7 +38,7 @@ def test_empty_tensorrt_namespace_package_is_not_tensorrt(tmp_path: Path) -> Non
 
 def test_fingerprint_fields() -> None:
     """The fingerprint names the OS, Python, packages, TensorRT, GPU and DLA cores."""
-    fingerprint = hardware.fingerprint()
+    fingerprint = requirements.fingerprint()
     assert {"os", "machine", "python", "packages", "tensorrt", "gpu", "dla_cores", "pycuda", "trtexec"} <= set(
         fingerprint
     )
@@ -47,24 +48,24 @@ def test_fingerprint_fields() -> None:
 def test_reference_data_is_part_of_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """../shared/reference appearing (or changing) changes the fingerprint, so a batch reruns its trusted run and
     regrades every student alike, never one student's maximum alone (issue 12, item 3)."""
-    monkeypatch.setattr(hardware, "SHARED_REFERENCE", tmp_path / "shared")
+    monkeypatch.setattr(environment, "SHARED_REFERENCE", tmp_path / "shared")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    before = hardware.fingerprint()["reference_data"]
+    before = requirements.fingerprint()["reference_data"]
     assert before == {"shared_reference": None, "hub_models": None}
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / "resnet18.profile.json").write_text("[]")
     (tmp_path / "hf" / "hub" / "models--timm--resnet50.a1_in1k").mkdir(parents=True)
-    after = hardware.fingerprint()["reference_data"]
+    after = requirements.fingerprint()["reference_data"]
     assert after["shared_reference"]["entries"] == 1 and after["hub_models"]["entries"] == 1
     (tmp_path / "shared" / "resnet18.profile.json").write_text("[1]")
-    assert hardware.fingerprint()["reference_data"] != after
+    assert requirements.fingerprint()["reference_data"] != after
 
 
 def test_jetson_state_is_unknown_off_the_board() -> None:
     """On a machine without /etc/nv_tegra_release and nvpmodel, every board fact is None (unknown), never a guess."""
-    if hardware.JETSON_RELEASE.exists():
+    if environment.JETSON_RELEASE.exists():
         pytest.skip("this is a Jetson")
-    assert hardware.fingerprint()["jetson"] == {"l4t_release": None, "power_mode": None, "clocks_fixed": None}
+    assert requirements.fingerprint()["jetson"] == {"l4t_release": None, "power_mode": None, "clocks_fixed": None}
 
 
 def test_l4t_release_from_the_real_file_layout(tmp_path: Path) -> None:
@@ -75,10 +76,10 @@ def test_l4t_release_from_the_real_file_layout(tmp_path: Path) -> None:
         "# R36 (release), REVISION: 4.7, GCID: 42132812, BOARD: generic, EABI: aarch64, DATE: Thu Sep 18 22:54:44 UTC 2025\n"
         "# KERNEL_VARIANT: oot\nTARGET_USERSPACE_LIB_DIR=nvidia\n"
     )
-    assert hardware.l4t_release(release) == "R36.4.7"
+    assert environment.l4t_release(release) == "R36.4.7"
     release.write_text("garbage\n")
-    assert hardware.l4t_release(release) is None
-    assert hardware.l4t_release(tmp_path / "absent") is None
+    assert environment.l4t_release(release) is None
+    assert environment.l4t_release(tmp_path / "absent") is None
 
 
 def _clock(folder: Path, low: str, high: str, names: tuple[str, str]) -> None:
@@ -93,10 +94,10 @@ def test_clocks_fixed_reads_what_jetson_clocks_writes(tmp_path: Path) -> None:
     gpu = ("min_freq", "max_freq")
     for n in (0, 1):
         _clock(tmp_path / f"devices/system/cpu/cpu{n}/cpufreq", "1728000", "1728000", cpu)
-    assert hardware.clocks_fixed(tmp_path) is None  # no GPU devfreq node: cannot tell
+    assert environment.clocks_fixed(tmp_path) is None  # no GPU devfreq node: cannot tell
     _clock(tmp_path / "class/devfreq/17000000.gpu", "1020000000", "1020000000", gpu)
-    assert hardware.clocks_fixed(tmp_path) is True
+    assert environment.clocks_fixed(tmp_path) is True
     (tmp_path / "devices/system/cpu/cpu1/cpufreq/scaling_min_freq").write_text("115200\n")
-    assert hardware.clocks_fixed(tmp_path) is False
+    assert environment.clocks_fixed(tmp_path) is False
     (tmp_path / "devices/system/cpu/cpu1/cpufreq/scaling_min_freq").write_text("")
-    assert hardware.clocks_fixed(tmp_path) is None
+    assert environment.clocks_fixed(tmp_path) is None

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from grader import images
+from grader.core import images
 
 
 def test_image_files_skip_non_images_in_name_order(tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ def test_ultralytics_patch_of_pil_is_undone() -> None:
     """After the grader imports Ultralytics, Image.open is Pillow's own again (no pi-heif install on text files)."""
     code = (
         "from PIL import Image\n"
-        "from grader.images import pil_open_preserved\n"
+        "from grader.core.images import pil_open_preserved\n"
         "genuine = Image.open\n"
         "with pil_open_preserved():\n"
         "    import ultralytics  # noqa: F401\n"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from grader.commands.selfcheck import REPO, FolderGrade, grade_folder
 from grader.practices import PRACTICES
-from grader.selfcheck import REPO, FolderGrade, grade_folder
 
 # Module settings the stubs leave for the student to fix (not functions, so they cannot raise
 # NotImplementedError): these fail with their own message instead.

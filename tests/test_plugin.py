@@ -11,7 +11,7 @@ pytest_plugins = ["pytester"]
 
 SUITE = '''
 import pytest
-from grader.student import StudentCodeError
+from grader.core.student import StudentCodeError
 
 @pytest.mark.points(2)
 def test_passes():
@@ -215,7 +215,7 @@ def test_a_full_run_says_nothing_was_left_out(graded: tuple[pytest.RunResult, di
 ENDLESS = '''
 import time
 import pytest
-from grader import student
+from grader.core import student
 
 def endless():
     while True:

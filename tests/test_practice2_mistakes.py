@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch.release import strip_hidden
+from grader.commands.release import strip_hidden
 from tests.conftest import (
     REPO,
     assert_loses_exactly,
@@ -19,7 +19,7 @@ from tests.conftest import (
 
 SOLUTION = REPO / "solutions" / "practice2" / "data_loader.py"
 STUB = REPO / "assignments" / "practice2" / "data_loader.py"
-SUITE = REPO / "grader" / "suites" / "practice2"
+SUITE = REPO / "grader" / "practices" / "practice2"
 ARRAY_LINE = "    array = np.asarray(rgb, dtype=np.float32) / 255.0  # HWC in [0, 1]\n"
 RETURN_LINE = "    return np.ascontiguousarray(array.transpose(2, 0, 1)[np.newaxis])  # NCHW\n"
 IMAGENET_NORMALIZE = (
@@ -206,7 +206,7 @@ globals().update({name: value for name, value in vars(_suite).items() if not nam
 
 def _visible_only_submission(root: Path) -> list[str]:
     """The reference graded by the suite as the release cuts it (hidden tests stripped); what was cut."""
-    suites = root / "release" / "grader" / "suites"
+    suites = root / "release" / "grader" / "practices"
     shutil.copytree(SUITE, suites / "practice2")
     removed = strip_hidden(suites)
     folder = make_submission(root, "visible_only", 2, {SOLUTION.name: SOLUTION.read_text(encoding="utf-8")})

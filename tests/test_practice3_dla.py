@@ -12,12 +12,14 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from grader import hardware, models, student
+from grader.backends import requirements
 from grader.backends import tensorrt as trt_backend
-from grader.checks import Attempt
-from grader.dla import orin_log, recording, rules
-from grader.selfcheck import REPO
-from grader.suites.practice3 import graphs, hidden_graphs, suite
+from grader.core import student
+from grader.core.checks import Attempt
+from grader.core.paths import REPO
+from grader.practices.practice3 import graphs, hidden_graphs, suite
+from grader.practices.practice3.dla import orin_log, recording, rules
+from grader.tools import models
 from tests.conftest import suite_after_release_cut
 
 ORIN_LOG = REPO.parent / "shared" / "reference" / "trtexec-logs" / "orin_agx_trt10.3_dla_placement_verbose_excerpt.log"
@@ -377,7 +379,7 @@ def test_release_cuts_the_hidden_tests_and_the_rest_still_imports(tmp_path: Path
     cut = {line.split("::")[-1].split(" ")[0] for line in removed if "practice3" in line and "::" in line}
     assert cut == HIDDEN_P3
     assert any("practice3/hidden_graphs.py (whole module" in line for line in removed)
-    text = (tmp_path / "grader" / "suites" / "practice3" / "suite.py").read_text(encoding="utf-8")
+    text = (tmp_path / "grader" / "practices" / "practice3" / "suite.py").read_text(encoding="utf-8")
     assert "hidden" not in text.replace("# the empty list: a hidden test", "")
     assert tests and not tests & HIDDEN_P3
     assert {"test_configure_dla_missing_core", "test_rule_conv_kernel", "test_dla_report_counts"} <= tests
@@ -408,7 +410,7 @@ def configure_dla(builder, config, *, dla_core=0, allow_gpu_fallback=True):
 
 def _tensorrt_missing() -> None:
     """Skip where a real TensorRT exists: there the stand-in never replaces `import tensorrt`."""
-    if hardware.capability("tensorrt").available:
+    if requirements.capability("tensorrt").available:
         pytest.skip("TensorRT is installed here: `import tensorrt` stays the real module")
 
 
@@ -429,11 +431,11 @@ def test_course_text_import_gets_the_standin_only_during_the_call(tmp_path: Path
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("tensorrt")
     trt_backend.probe_tensorrt.cache_clear()
-    hardware.capability.cache_clear()
+    requirements.capability.cache_clear()
     probe = trt_backend.probe_tensorrt()
     assert not probe.available and "not installed" in probe.reason
-    assert not hardware.capability("tensorrt").available
-    assert "not installed" in str(hardware.fingerprint()["tensorrt_missing_reason"])
+    assert not requirements.capability("tensorrt").available
+    assert "not installed" in str(requirements.fingerprint()["tensorrt_missing_reason"])
 
 
 def test_standin_entry_is_restored_however_the_call_ends() -> None:

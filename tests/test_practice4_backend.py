@@ -15,8 +15,8 @@ import pytest
 
 from grader.backends import tensorrt as trt_backend
 from grader.backends import trtexec
-from grader.cache import ArtifactCache
-from grader.selfcheck import REPO
+from grader.core.cache import ArtifactCache
+from grader.core.paths import REPO
 
 TRTEXEC = "/usr/src/tensorrt/bin/trtexec"
 GPU_PACKAGES = ("tensorrt", "pycuda")
@@ -180,7 +180,7 @@ def test_trtexec_run_verdict() -> None:
 def test_practice_suites_use_the_backends() -> None:
     """Practice 3 and 5 call the consolidated backends (their suites import without TensorRT)."""
     for practice in (3, 5):
-        importlib.import_module(f"grader.suites.practice{practice}.suite")
+        importlib.import_module(f"grader.practices.practice{practice}.suite")
     for path in (REPO / "grader").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "tensorrt_dla" not in text and "trtexec_profile" not in text, path

@@ -1,4 +1,4 @@
-"""Self-tests of grader.trt_lint: every removed TensorRT 8 call is caught with its 10.x replacement."""
+"""Self-tests of grader.practices.practice4.trt_lint: every removed TensorRT 8 call is caught with its 10.x replacement."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import trt_lint
-from grader.selfcheck import REPO
+from grader.core.paths import REPO
+from grader.practices.practice4 import trt_lint
 from tests.conftest import suite_after_release_cut
 
 SOLUTION = REPO / "solutions" / "practice4" / "trt_infer.py"

@@ -1,4 +1,4 @@
-"""Memory readers (grader/profile/memory.py) on real files, the profile command of trtexec 10.3, the stdout fixture.
+"""Memory readers (grader/practices/practice5/profile/memory.py) on real files, the profile command of trtexec 10.3, the stdout fixture.
 
 Expected values come from the manifest of real_files/memory (worked out by hand from the files)
 or are computed here by hand in the comments; never from the reader under test.
@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from grader.backends import trtexec
-from grader.profile import memory
-from grader.suites.practice5 import fixtures as fx
+from grader.practices.practice5 import samples as fx
+from grader.practices.practice5.profile import memory
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "real_files" / "memory"

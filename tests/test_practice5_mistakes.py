@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.suites.practice5.suite import REAL_EXPORTS, REAL_LOGS
+from grader.practices.practice5.suite import REAL_EXPORTS, REAL_LOGS
 from tests.conftest import (
     assert_loses_exactly,
     assert_release_cut_keeps_the_visible_suite,

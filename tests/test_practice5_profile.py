@@ -1,4 +1,4 @@
-"""The grader's own trtexec tools (grader.profile): the suite trusts them for expected values.
+"""The grader's own trtexec tools (grader.practices.practice5.profile): the suite trusts them for expected values.
 
 Checked against real NVIDIA exports and logs (``<repo>/../shared/reference``, skipped when
 absent), against hand-computed numbers, and against the fixture writer's known values.
@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from grader.backends import trtexec as trtexec_profile
-from grader.profile import cli, parse, plot, table
-from grader.suites.practice5 import fixtures as fx
+from grader.commands import profile as cli
+from grader.practices.practice5 import samples as fx
+from grader.practices.practice5.profile import parse, plot, table
 
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
 EXPORTS = REFERENCE / "trtexec-exports"

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from grader import calibration_cache, models
+from grader.practices.practice2 import calibration_cache
+from grader.tools import models
 
 FOLDER = Path(__file__).resolve().parents[1] / "real_files" / "calibration"
 ENTRIES: list[dict[str, Any]] = json.loads((FOLDER / "manifest.json").read_text(encoding="utf-8"))

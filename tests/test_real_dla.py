@@ -2,7 +2,7 @@
 
 Expected values come from the manifest, read off each file by a person; the predictor tests rebuild
 the logged model here (random weights: placement does not depend on weights), export it the way the
-log's author did, and compare with the placement the log shows. grader/dla/EVIDENCE.md says which
+log's author did, and compare with the placement the log shows. grader/practices/practice3/dla/EVIDENCE.md says which
 rule each comparison changed.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from grader.dla import orin_log, rules
+from grader.practices.practice3.dla import orin_log, rules
 
 CORPUS = Path(__file__).resolve().parents[1] / "real_files" / "dla"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
@@ -231,7 +231,7 @@ def yolo11n() -> list[rules.Predicted]:
     pytest.importorskip("ultralytics")
     from ultralytics import YOLO
 
-    from grader.images import pil_open_preserved
+    from grader.core.images import pil_open_preserved
 
     with pil_open_preserved(), tempfile.TemporaryDirectory() as scratch:
         cwd = os.getcwd()

@@ -4,7 +4,7 @@ Every file there was written by someone else's TensorRT (7.1.3 to 10.16, Jetson 
 manifests say where each comes from and hold the values a person read off the file (``expect``, the
 subset of ``grader inspect --json``, and ``spot``: layer names and times, statistics). Both the
 reference solution (solutions/practice5/profile_parser.py) and the grader's readers
-(grader.profile.parse) must give those values on every file; nothing here is marked xfail.
+(grader.practices.practice5.profile.parse) must give those values on every file; nothing here is marked xfail.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from grader.profile import parse
+from grader.practices.practice5.profile import parse
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "real_files"

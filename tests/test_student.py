@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import student
-from grader.student import StudentCodeError
+from grader.core import student
+from grader.core.student import StudentCodeError
 
 
 def _write(tmp_path: Path, text: str, name: str = "answer.py") -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.selfcheck import REPO
+from grader.core.paths import REPO
 from tests.conftest import mutate
 
 CONFIG = REPO / "mypy-tensorrt.ini"
@@ -137,8 +137,8 @@ def test_stubs_are_not_importable_at_run_time() -> None:
         "import importlib.util\n"
         "spec = importlib.util.find_spec('tensorrt')\n"
         "print(repr(spec and spec.origin), list(spec.submodule_search_locations or []) if spec else [])\n"
-        "from grader import hardware\n"
-        "print(hardware.capability('tensorrt').available)\n"
+        "from grader.backends import requirements\n"
+        "print(requirements.capability('tensorrt').available)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

@@ -11,7 +11,7 @@ from typing import Protocol
 
 
 class Launcher(Protocol):
-    """Runs ``program ARGS`` once in a separate process (``grader.batch.prefork.PreforkedRun``)."""
+    """Runs ``program ARGS`` once in a separate process (``grader.commands.batch.prefork.PreforkedRun``)."""
 
     used: bool
 

@@ -1,7 +1,7 @@
 """TensorRT backend (Jetson, TensorRT 10.3): the only module that imports tensorrt or pycuda.
 
 Everything here is real TensorRT code for the course board. Where TensorRT is missing the
-suites never reach it: ``grader.hardware`` probes first and the plugin skips the test
+suites never reach it: ``grader.core.environment`` probes first and the plugin skips the test
 with an install hint. Nothing in the lab imitates TensorRT.
 
 tensorrt and pycuda are imported inside the functions, after a probe, so this module imports
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # annotations only; never imported at run time from here
     import pycuda.driver
     import tensorrt
 
-    from grader.cache import ArtifactCache
+    from grader.core.cache import ArtifactCache
 
 
 @dataclass(frozen=True)
@@ -250,8 +250,8 @@ def timing_cache_path(cache: ArtifactCache | None = None) -> Path:
     shared by every build here (Python API and trtexec): FP16 after FP32, or the lab classifier
     after resnet18, reuse the timings they have in common (minutes on an Orin Nano).
     """
-    from grader.cache import ArtifactCache
-    from grader.hardware import gpu_name
+    from grader.core.cache import ArtifactCache
+    from grader.core.environment import gpu_name
 
     parts = {"tensorrt": probe_tensorrt().version, "gpu": gpu_name()}
     return (cache or ArtifactCache()).path("timing-cache", parts, suffix=".cache")
@@ -267,8 +267,8 @@ def cached_engine(
     cache: ArtifactCache | None = None,
 ) -> Path:
     """``build_engine`` once per ONNX content, settings, TensorRT version and GPU (artifact cache)."""
-    from grader.cache import ArtifactCache, sha256_file
-    from grader.hardware import gpu_name
+    from grader.core.cache import ArtifactCache, sha256_file
+    from grader.core.environment import gpu_name
 
     store = cache or ArtifactCache()
     parts = {

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from grader.cache import ArtifactCache
+    from grader.core.cache import ArtifactCache
 
 JETPACK_TRTEXEC = Path("/usr/src/tensorrt/bin/trtexec")
 PASSED = "&&&& PASSED TensorRT.trtexec"
@@ -237,8 +237,8 @@ def cached_engine(
     half-written cache.
     """
     from grader.backends.tensorrt import probe_tensorrt, timing_cache_path
-    from grader.cache import ArtifactCache, sha256_file
-    from grader.hardware import gpu_name
+    from grader.core.cache import ArtifactCache, sha256_file
+    from grader.core.environment import gpu_name
 
     store = cache or ArtifactCache()
     calib = "calib.cache" if calibration_cache else None

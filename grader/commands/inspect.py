@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import calibration_cache
-from grader.dla import orin_log
-from grader.profile import memory, parse
+from grader.practices.practice2 import calibration_cache
+from grader.practices.practice3.dla import orin_log
+from grader.practices.practice5.profile import memory, parse
 
 KINDS = ("profile", "layer_info", "log", "calibration_cache", "unknown")
 PROG = "python -m grader inspect"

@@ -8,7 +8,7 @@ on this machine" and left out of max_score, never scored 0; a test that did not 
 
 Every graded test has a time limit (pytest-timeout's settings; by default ``CPU_TIME_LIMIT_S``,
 or ``GPU_TIME_LIMIT_S`` for tests that need TensorRT or a GPU): the timer raises
-``grader.student.TimeLimitExceeded`` in the test, which fails that test with the student's
+``grader.core.student.TimeLimitExceeded`` in the test, which fails that test with the student's
 "did not return" message and lets the others run.
 """
 
@@ -27,11 +27,11 @@ from typing import Any
 
 import pytest
 
-from grader import hardware, offline
-from grader.plugin import report
-from grader.plugin.scoring import VISIBILITIES, Outcome, PracticeScore, TestResult, TestSpec, group, score
+from grader.backends import requirements
+from grader.core import offline, report
+from grader.core.scoring import VISIBILITIES, Outcome, PracticeScore, TestResult, TestSpec, group, score
+from grader.core.student import StudentCodeError, TimeLimitExceeded
 from grader.practices import PRACTICES, practice_of_module
-from grader.student import StudentCodeError, TimeLimitExceeded
 
 CPU_TIME_LIMIT_S = 120.0  # a test of the CPU tier; the slowest takes about 10 s here, cold
 GPU_TIME_LIMIT_S = 1800.0  # a TensorRT engine build on an Orin Nano takes minutes
@@ -41,7 +41,7 @@ SWALLOWED_ALARMS = 10  # code that catches every alarm (a bare `except:` in a lo
 MARKERS = (
     "points(n): points a graded test is worth (partial credit through the `grade` fixture)",
     "visibility(v): Gradescope visibility: visible, hidden, after_due_date or after_published",
-    f"requires(*capabilities): skip unless this machine has them ({', '.join(hardware.REQUIREMENTS)})",
+    f"requires(*capabilities): skip unless this machine has them ({', '.join(requirements.REQUIREMENTS)})",
 )
 
 
@@ -165,7 +165,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = item.get_closest_marker("points")
         if marker is None:
             function_module = getattr(getattr(item, "function", None), "__module__", "") or ""
-            if function_module.startswith("grader.suites."):
+            if function_module.startswith("grader.practices."):
                 raise pytest.UsageError(f"{item.nodeid}: every suite test needs @pytest.mark.points(n)")
             continue
         value = marker.args[0] if marker.args else None
@@ -176,7 +176,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if visibility not in VISIBILITIES:
             raise pytest.UsageError(f"{item.nodeid}: visibility must be one of {VISIBILITIES}, got {visibility!r}")
         for requires in item.iter_markers("requires"):
-            unknown = [name for name in requires.args if name not in hardware.REQUIREMENTS]
+            unknown = [name for name in requires.args if name not in requirements.REQUIREMENTS]
             if unknown:
                 raise pytest.UsageError(f"{item.nodeid}: unknown requirement(s) {unknown}")
         practice, folder = _practice_number(item) or 0, _folder(item)
@@ -291,7 +291,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip, with what to install, a test whose hardware or software is missing here."""
     for requires in item.iter_markers("requires"):
         for name in requires.args:
-            capability = hardware.capability(name)
+            capability = requirements.capability(name)
             if not capability.available:
                 pytest.skip(capability.skip_reason())
 
@@ -352,7 +352,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     data = report.gradescope(
         grading.groups(),
         time.monotonic() - grading.started,
-        hardware.fingerprint(),
+        requirements.fingerprint(),
         grading.hidden_collected,
         grading.left_out,
     )

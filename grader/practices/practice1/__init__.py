@@ -1,0 +1,5 @@
+"""Practice 1: Export a PyTorch model to ONNX and check it with ONNX Runtime."""
+
+from grader.core.practice import Practice
+
+PRACTICE = Practice(1, "ONNX export", "export_onnx.py")
