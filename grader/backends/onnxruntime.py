@@ -24,6 +24,19 @@ _ORT_TYPES = {
 }
 
 
+# The intra-op thread count of every session the grader opens, when the caller does not pass one. A batch
+# worker sets it (with OMP_NUM_THREADS) so results do not depend on the machine's core count.
+THREADS_ENV = "TRTLAB_ORT_THREADS"
+
+
+def default_threads() -> int:
+    """``TRTLAB_ORT_THREADS``, else 0 (ONNX Runtime's own choice: one thread per core)."""
+    try:
+        return max(0, int(os.environ.get(THREADS_ENV, "0")))
+    except ValueError:
+        return 0
+
+
 class ModelLoadError(RuntimeError):
     """ONNX Runtime could not load a model file."""
 
@@ -31,10 +44,10 @@ class ModelLoadError(RuntimeError):
 class OnnxRuntimeRunner:
     """An ``onnxruntime.InferenceSession`` on the CPU with the lab's I/O helpers."""
 
-    def __init__(self, onnx_path: str | os.PathLike[str], threads: int = 0) -> None:
+    def __init__(self, onnx_path: str | os.PathLike[str], threads: int | None = None) -> None:
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only: students should not read ORT warnings
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = default_threads() if threads is None else threads
         self.path = Path(onnx_path)
         try:
             self.session = ort.InferenceSession(

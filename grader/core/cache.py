@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.core.files import atomic_write
 from grader.core.offline import CACHE_ENV, user_cache_home
 
 SCHEMA = 1  # bump to invalidate every entry when the layout changes
@@ -115,9 +116,7 @@ def _move_into_place(tmp: Path, final: Path) -> None:
 
 def _write_text_atomic(path: Path, text: str) -> None:
     """Write a small text file through a temporary name."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, text)
 
 
 def _remove(path: Path) -> None:

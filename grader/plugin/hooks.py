@@ -29,6 +29,7 @@ import pytest
 
 from grader.backends import requirements
 from grader.core import offline, report
+from grader.core.files import atomic_write
 from grader.core.scoring import VISIBILITIES, Outcome, PracticeScore, TestResult, TestSpec, group, score
 from grader.core.student import StudentCodeError, TimeLimitExceeded
 from grader.practices import PRACTICES, practice_of_module
@@ -356,7 +357,4 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         grading.hidden_collected,
         grading.left_out,
     )
-    grading.report_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = grading.report_path.with_name(f".{grading.report_path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, grading.report_path)
+    atomic_write(grading.report_path, json.dumps(data, indent=2, ensure_ascii=False))

@@ -481,9 +481,7 @@ def _set_threads(count: int) -> None:
             torch.set_num_threads(count)
         except RuntimeError:
             pass
-    runner = getattr(sys.modules.get("grader.backends.onnxruntime"), "OnnxRuntimeRunner", None)
-    if runner is not None and runner.__init__.__defaults__ == (0,):
-        runner.__init__.__defaults__ = (count,)  # threads=0 would mean one thread per core
+    os.environ["TRTLAB_ORT_THREADS"] = str(count)  # grader.backends.onnxruntime.THREADS_ENV: 0 is one per core
 
 
 def _probe_body(plan: Plan, channel: int) -> None:
