@@ -12,9 +12,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m grader`` and the ``trt-lab`` script."""
     parser = argparse.ArgumentParser(prog="python -m grader", description="TensorRT lab grader")
     commands = parser.add_subparsers(dest="command", required=True)
+    from grader.commands import selfcheck
+
     commands.add_parser(
         "selfcheck",
         help="grade solutions/ (must earn 100%%) and assignments/ (must earn 0%%) and print both tables",
+    ).add_argument(
+        "--practices",
+        type=selfcheck.practice_numbers,
+        default=None,
+        help="comma-separated practice numbers (default: all), e.g. a practice you are adding",
     )
     from grader.commands import profile as profile_cli
 
@@ -59,9 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     offline.apply()
     if args.command == "selfcheck":
-        from grader.commands import selfcheck
-
-        return selfcheck.run()
+        return selfcheck.run(practices=args.practices)
     if args.command == "profile":
         return profile_cli.run(args)
     if args.command == "inspect":

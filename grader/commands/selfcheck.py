@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.core.paths import REPO
+from grader.practices import PRACTICES
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class FolderGrade:
 
 
 def grade_folder(folder: str | os.PathLike[str], *extra_args: str, quiet: bool = False) -> FolderGrade:
-    """Run the suites on ``folder`` in a fresh pytest process and return its results.json."""
+    """Run the suites on ``folder`` (and any further paths in ``extra_args``) in a fresh pytest process."""
     with tempfile.TemporaryDirectory(prefix="trtlab-selfcheck-") as tmp:
         report_path = Path(tmp) / "results.json"
         command = [sys.executable, "-m", "pytest", str(folder), "--grade-report", str(report_path), *extra_args]
@@ -51,11 +53,21 @@ def grade_folder(folder: str | os.PathLike[str], *extra_args: str, quiet: bool =
     return FolderGrade(str(folder), report, completed.returncode)
 
 
-def run(root: Path = REPO) -> int:
+def grade_tree(root: Path, tree: str, practices: list[int] | None = None) -> FolderGrade:
+    """Grade ``root/tree`` (``solutions`` or ``assignments``), or only the given practices' folders in it."""
+    if not practices:
+        return grade_folder(root / tree)
+    first, *rest = (str(root / tree / PRACTICES[number].folder) for number in practices)
+    grade = grade_folder(first, *rest)
+    return FolderGrade(str(root / tree), grade.report, grade.returncode)
+
+
+def run(root: Path = REPO, practices: list[int] | None = None) -> int:
     """Grade solutions/ (must earn 100 %) and assignments/ (must earn 0 %); 0 when both hold."""
     expectations = (("solutions", 1.0), ("assignments", 0.0))
-    grades = [(grade_folder(root / name), share) for name, share in expectations]
-    print("\nLab self-check (points gradable on this machine; SKIP rows are not graded here):")
+    grades = [(grade_tree(root, name, practices), share) for name, share in expectations]
+    scope = "practices " + ", ".join(map(str, practices)) if practices else "every practice"
+    print(f"\nLab self-check of {scope} (points gradable on this machine; SKIP rows are not graded here):")
     ok = True
     for grade, share in grades:
         earned = grade.score / grade.max_score if grade.max_score else 0.0
@@ -66,3 +78,16 @@ def run(root: Path = REPO) -> int:
             f"expected {share:.0%}: {'OK' if good else 'WRONG'}"
         )
     return 0 if ok else 1
+
+
+def practice_numbers(text: str) -> list[int]:
+    """``"1,3"`` -> ``[1, 3]``, each a practice of ``grader.practices``."""
+    try:
+        numbers = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected practice numbers like 1,3, got {text!r}") from None
+    unknown = [n for n in numbers if n not in PRACTICES]
+    if unknown or not numbers:
+        known = ", ".join(map(str, PRACTICES))
+        raise argparse.ArgumentTypeError(f"no practice {unknown or text!r}: the practices are {known}")
+    return numbers
