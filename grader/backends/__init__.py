@@ -41,3 +41,9 @@ class Runner(Protocol):
     def infer(self, feed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run once; outputs by name."""
         ...
+
+
+def run_logits(runner: Runner, images: np.ndarray) -> np.ndarray:
+    """First output for each image of an Nx... batch, run one image at a time (batch-1 models)."""
+    name = runner.input_specs()[0].name
+    return np.concatenate([next(iter(runner.infer({name: images[i : i + 1]}).values())) for i in range(len(images))])

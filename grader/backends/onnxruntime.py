@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from grader.backends import TensorSpec
+from grader.backends import TensorSpec, run_logits
 
 # onnxruntime reports types as strings such as "tensor(float)".
 _ORT_TYPES = {
@@ -139,6 +139,4 @@ def quantize_int8(
 
 def logits(path: str | os.PathLike[str], images: np.ndarray) -> np.ndarray:
     """First output for each image of an Nx... batch, run one image at a time (batch-1 models)."""
-    runner = OnnxRuntimeRunner(path)
-    name = runner.input_specs()[0].name
-    return np.concatenate([next(iter(runner.infer({name: images[i : i + 1]}).values())) for i in range(len(images))])
+    return run_logits(OnnxRuntimeRunner(path), images)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,13 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from grader.backends import TensorSpec
+from grader.backends import TensorSpec, run_logits
+from grader.core.cache import ArtifactCache, sha256_file
+from grader.core.environment import gpu_name
+from grader.core.files import atomic_write
 
 if TYPE_CHECKING:  # annotations only; never imported at run time from here
     import pycuda.driver
     import tensorrt
-
-    from grader.core.cache import ArtifactCache
 
 
 @dataclass(frozen=True)
@@ -156,8 +156,8 @@ PRECISIONS = ("fp32", "fp16", "int8")
 def build_engine(
     onnx_path: str | os.PathLike[str],
     engine_path: str | os.PathLike[str],
+    precision: str,
     *,
-    precision: str = "fp32",
     calibration_cache: str | os.PathLike[str] | None = None,
     workspace_mib: int = 1024,
     dla_core: int | None = None,
@@ -207,7 +207,7 @@ def build_engine(
         raise EngineBuildError(f"TensorRT failed to build {onnx_path} ({precision}); see the log above")
     Path(engine_path).write_bytes(bytes(serialized))
     if timing_cache is not None:
-        _write_atomic(Path(timing_cache), bytes(config.get_timing_cache().serialize()))
+        atomic_write(Path(timing_cache), bytes(config.get_timing_cache().serialize()))
 
 
 def _cache_calibrator(calibration: bytes) -> tensorrt.IInt8EntropyCalibrator2:
@@ -235,12 +235,14 @@ def _cache_calibrator(calibration: bytes) -> tensorrt.IInt8EntropyCalibrator2:
     return CacheCalibrator()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` in one step, so a concurrent reader sees the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+def platform_key() -> dict[str, str | None]:
+    """The cache-key parts of what a built artifact depends on beyond its inputs: TensorRT's version and the GPU.
+
+    Engines and timing caches are valid only for the TensorRT and the GPU that made them: every key
+    of them (here and in trtexec.py) holds these parts. Their names and values must not change, or
+    the artifacts already cached on the students' boards would be built again.
+    """
+    return {"tensorrt": probe_tensorrt().version, "gpu": gpu_name()}
 
 
 def timing_cache_path(cache: ArtifactCache | None = None) -> Path:
@@ -250,26 +252,19 @@ def timing_cache_path(cache: ArtifactCache | None = None) -> Path:
     shared by every build here (Python API and trtexec): FP16 after FP32, or the lab classifier
     after resnet18, reuse the timings they have in common (minutes on an Orin Nano).
     """
-    from grader.core.cache import ArtifactCache
-    from grader.core.environment import gpu_name
-
-    parts = {"tensorrt": probe_tensorrt().version, "gpu": gpu_name()}
-    return (cache or ArtifactCache()).path("timing-cache", parts, suffix=".cache")
+    return (cache or ArtifactCache()).path("timing-cache", platform_key(), suffix=".cache")
 
 
 def cached_engine(
     onnx_path: str | os.PathLike[str],
+    precision: str,
     *,
-    precision: str = "fp32",
     calibration_cache: str | os.PathLike[str] | None = None,
     dla_core: int | None = None,
     gpu_fallback: bool = False,
     cache: ArtifactCache | None = None,
 ) -> Path:
     """``build_engine`` once per ONNX content, settings, TensorRT version and GPU (artifact cache)."""
-    from grader.core.cache import ArtifactCache, sha256_file
-    from grader.core.environment import gpu_name
-
     store = cache or ArtifactCache()
     parts = {
         "onnx": sha256_file(onnx_path),
@@ -277,8 +272,7 @@ def cached_engine(
         "calibration_cache": sha256_file(calibration_cache) if calibration_cache else None,
         "dla_core": dla_core,
         "gpu_fallback": gpu_fallback,
-        "tensorrt": probe_tensorrt().version,
-        "gpu": gpu_name(),
+        **platform_key(),
     }
 
     def build(tmp: Path) -> None:
@@ -448,6 +442,4 @@ def run_engine(engine_path: str | os.PathLike[str], feed: Mapping[str, np.ndarra
 
 def logits(engine_path: str | os.PathLike[str], images: np.ndarray) -> np.ndarray:
     """First output for each image of an Nx... batch (batch-1 engines)."""
-    runner = TensorRTRunner(engine_path)
-    name = runner.input_specs()[0].name
-    return np.concatenate([next(iter(runner.infer({name: images[i : i + 1]}).values())) for i in range(len(images))])
+    return run_logits(TensorRTRunner(engine_path), images)

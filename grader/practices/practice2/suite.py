@@ -806,7 +806,7 @@ def test_tensorrt_int8_from_your_loader(
     tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-8:])
     expect(completed.returncode == 0 and cache_path.exists(), f"polygraphy convert --int8 failed:\n{tail}")
     int8_engine = tmp_path / "int8.engine"
-    trtexec.build_engine(classifier.path, int8_engine, int8=True, calibration_cache=cache_path)
+    trtexec.build_engine(classifier.path, int8_engine, precision="int8-fp32", calibration_cache=cache_path)
     fp32_engine = trt_backend.cached_engine(classifier.path, precision="fp32")
     evaluation = datasets.eval_set()
     result = accuracy.compare(
