@@ -66,7 +66,7 @@ def test_backend_imports_without_tensorrt_and_says_why_it_cannot_run() -> None:
     reason = trt_backend.probe_tensorrt().reason
     for call in (
         lambda: trt_backend.parse_onnx_errors("m.onnx"),
-        lambda: trt_backend.build_engine("m.onnx", "m.engine"),
+        lambda: trt_backend.build_engine("m.onnx", "m.engine", "fp32"),
         lambda: trt_backend.dla_layer_support("m.onnx"),
         lambda: trt_backend.TensorRTRunner("m.engine"),
         lambda: trt_backend.is_cuda_engine(object()),
@@ -122,7 +122,7 @@ def test_timing_cache_is_shared_per_tensorrt_and_gpu(tmp_path: Path) -> None:
         ({"precision": "fp32"}, []),
         ({"precision": "fp16"}, ["--fp16"]),
         ({"precision": "int8", "calibration_cache": "calib.cache"}, ["--int8", "--fp16", "--calib=calib.cache"]),
-        ({"precision": None, "int8": True, "calibration_cache": "c.cache"}, ["--int8", "--calib=c.cache"]),
+        ({"precision": "int8-fp32", "calibration_cache": "c.cache"}, ["--int8", "--calib=c.cache"]),
         (
             {"precision": "fp16", "dla_core": 1, "allow_gpu_fallback": True},
             ["--fp16", "--useDLACore=1", "--allowGPUFallback"],
@@ -144,10 +144,12 @@ def test_build_command(kwargs: dict, flags: list[str]) -> None:
     assert not [arg for arg in command if arg.startswith(trtexec.REMOVED_IN_10)]
 
 
-def test_build_command_rejects_mixed_precision_arguments() -> None:
-    """A precision name and the fp16/int8 switches together are ambiguous."""
-    with pytest.raises(ValueError, match="either precision or"):
-        trtexec.build_command("m.onnx", "m.engine", "fp16", int8=True, trtexec=TRTEXEC)
+def test_build_command_takes_the_precision_by_name_only() -> None:
+    """A precision name and fp16/int8 switches together would be ambiguous: the switches do not exist."""
+    with pytest.raises(TypeError, match="int8"):
+        trtexec.build_command("m.onnx", "m.engine", "fp16", int8=True, trtexec=TRTEXEC)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="fp16"):
+        trtexec.build_engine("m.onnx", "m.engine", "int8", fp16=True, trtexec=TRTEXEC)  # type: ignore[call-arg]
 
 
 def test_dla_build_runs_the_course_command(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,9 @@ from tests.conftest import mutate
 CONFIG = REPO / "mypy-tensorrt.ini"
 SOLUTION = REPO / "solutions" / "practice4" / "trt_infer.py"
 BACKEND = REPO / "grader" / "backends" / "tensorrt.py"
+ORT_BACKEND = REPO / "grader" / "backends" / "onnxruntime.py"
+# onnxruntime ships no type information: its own calls go unchecked, the lab's code around them does not.
+UNTYPED_ORT = ("--ignore-missing-imports",)
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("mypy") is None,
@@ -49,11 +52,11 @@ def _mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     _CACHE[:] = [tmp_path_factory.mktemp("mypy-cache")]
 
 
-def _mypy(*files: Path) -> subprocess.CompletedProcess[str]:
+def _mypy(*files: Path, options: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     """Run the lab's TensorRT type check (on ``files``, else on the files the config lists)."""
     cache = ["--cache-dir", str(_CACHE[0])] if _CACHE else []
     return subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(CONFIG), *cache, *map(str, files)],
+        [sys.executable, "-m", "mypy", "--config-file", str(CONFIG), *cache, *options, *map(str, files)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -118,6 +121,40 @@ MUTATIONS = {
         '"ICudaEngine" has no attribute "num_bindings"',
     ),
 }
+
+
+# (file, a runner method, that method misspelt, the error mypy must report where the runner is used as a Runner)
+RUNNER_MUTATIONS = {
+    "tensorrt_runner": (
+        BACKEND,
+        'def output_specs(self) -> list[TensorSpec]:\n        """The engine\'s outputs',
+        'def output_spec(self) -> list[TensorSpec]:\n        """The engine\'s outputs',
+        'Argument 1 to "run_logits" has incompatible type "TensorRTRunner"; expected "Runner"',
+    ),
+    "onnxruntime_runner": (
+        ORT_BACKEND,
+        'def output_specs(self) -> list[TensorSpec]:\n        """The model\'s outputs',
+        'def output_spec(self) -> list[TensorSpec]:\n        """The model\'s outputs',
+        'Argument 1 to "run_logits" has incompatible type "OnnxRuntimeRunner"; expected "Runner"',
+    ),
+}
+
+
+def test_onnxruntime_runner_passes() -> None:
+    """grader/backends/onnxruntime.py type-checks, its runner included as a grader.backends.Runner."""
+    done = _mypy(ORT_BACKEND, options=UNTYPED_ORT)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", sorted(RUNNER_MUTATIONS))
+def test_runner_off_the_protocol_fails(name: str, tmp_path: Path) -> None:
+    """Both runners are checked against the Runner protocol: a misspelt method of either fails the check."""
+    source, old, new, message = RUNNER_MUTATIONS[name]
+    copy = tmp_path / f"mutated_{source.name}"
+    copy.write_text(mutate(source.read_text(encoding="utf-8"), old, new), encoding="utf-8")
+    done = _mypy(copy, options=UNTYPED_ORT)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert message in done.stdout, done.stdout
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
