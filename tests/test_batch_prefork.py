@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.commands.batch.prefork import PreforkedRun
 from grader.core.paths import REPO
+from grader.core.prefork import PreforkedRun
 from tests.conftest import run_batch
 
 

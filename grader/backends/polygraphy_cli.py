@@ -1,4 +1,9 @@
-"""The real Polygraphy command line, run as students run it (subprocesses)."""
+"""The real Polygraphy command line, run as students run it (subprocesses).
+
+Every command takes an optional ``launcher``: a process made ready earlier that runs the command once
+(in a batch worker, the practice's worker setup forks one with Polygraphy imported, which saves ~2 s
+of imports). Without one, or once it is used, the command starts as a new program.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
+@runtime_checkable
 class Launcher(Protocol):
-    """Runs ``program ARGS`` once in a separate process (``grader.commands.batch.prefork.PreforkedRun``)."""
+    """Runs ``program ARGS`` once in a separate process (``grader.core.prefork.PreforkedRun``)."""
 
     used: bool
 
@@ -19,10 +25,6 @@ class Launcher(Protocol):
         self, program: str, args: list[str], cwd: Path, env: dict[str, str], timeout: float
     ) -> subprocess.CompletedProcess[str]: ...
 
-
-# A batch worker sets this to a process it forked before any student code ran, with Polygraphy
-# already imported: the command then skips ~2 s of imports. Everywhere else: a new program.
-PREFORKED: Launcher | None = None
 
 WRAPPER = '''"""Grader wrapper: the student's data loader with the grader's settings, for Polygraphy."""
 import importlib.util
@@ -66,24 +68,36 @@ def main_in_this_process(args: list[str]) -> int:
     return int(main() or 0)
 
 
-def _polygraphy(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    """Run ``polygraphy ARGS`` as a student would."""
-    if PREFORKED is not None and not PREFORKED.used:
-        return PREFORKED.run(executable(), args, cwd, os.environ.copy(), timeout)
+def _polygraphy(
+    args: list[str], cwd: Path, timeout: float, launcher: Launcher | None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``polygraphy ARGS`` as a student would: through ``launcher`` while it is unused, else a new program."""
+    if launcher is not None and not launcher.used:
+        return launcher.run(executable(), args, cwd, os.environ.copy(), timeout)
     command = [executable(), *args]
     return subprocess.run(
         command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False, env=os.environ.copy()
     )
 
 
-def run_onnxrt(model: Path, script: Path, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_onnxrt(
+    model: Path, script: Path, cwd: Path, timeout: float = 300, *, launcher: Launcher | None = None
+) -> subprocess.CompletedProcess[str]:
     """``polygraphy run MODEL --onnxrt --data-loader-script SCRIPT`` (no TensorRT needed)."""
-    return _polygraphy(["run", str(model), "--onnxrt", "--data-loader-script", str(script)], cwd, timeout)
+    args = ["run", str(model), "--onnxrt", "--data-loader-script", str(script)]
+    return _polygraphy(args, cwd, timeout, launcher)
 
 
 def calibrate_int8(
-    model: Path, script: Path, cache: Path, engine: Path, cwd: Path, timeout: float = 3600
+    model: Path,
+    script: Path,
+    cache: Path,
+    engine: Path,
+    cwd: Path,
+    timeout: float = 3600,
+    *,
+    launcher: Launcher | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The course text's INT8 calibration (Jetson): ``polygraphy convert --int8 ... --calibration-cache``."""
     args = ["convert", str(model), "--int8", "--data-loader-script", str(script)]
-    return _polygraphy([*args, "--calibration-cache", str(cache), "-o", str(engine)], cwd, timeout)
+    return _polygraphy([*args, "--calibration-cache", str(cache), "-o", str(engine)], cwd, timeout, launcher)

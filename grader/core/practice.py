@@ -15,13 +15,35 @@ _SUITE_MODULE = re.compile(r"^grader\.practices\.practice(\d+)(\.|$)")
 
 @dataclass(frozen=True)
 class Practice:
-    """One practice of the course, as its package declares it."""
+    """One practice of the course, as its package declares it.
+
+    What a batch worker needs from a practice (both optional: a practice that declares neither is graded
+    the same, only without the head start):
+
+    * ``preload``: modules the batch's zygote imports once, before it forks the workers (heavy libraries
+      the suite uses), on top of its own list. One missing on a machine is skipped.
+    * ``worker_setup``: ``"module:function"``, named rather than imported so that this stays import-free.
+      Every batch worker calls ``function(close_fds)`` once, after its limits and user change and before
+      any student code or torch op runs. A process it forks must close ``close_fds`` (the worker's result
+      channel and key). What it returns (None: nothing) reaches the practice's tests through the
+      ``worker_resource`` fixture (``grader.plugin.hooks``), which gives None outside a batch worker: the
+      suite must grade the same with or without it. The module must sit in the practice's package: the
+      zygote imports those before the sandbox hides their source.
+    """
 
     number: int
     title: str
     student_file: str
-    # Modules a batch worker imports before forking (heavy libraries the suite needs).
     preload: tuple[str, ...] = ()
+    worker_setup: str = ""
+
+    def __post_init__(self) -> None:
+        """Refuse a ``worker_setup`` that does not name a function as ``module:function``."""
+        module, _, function = self.worker_setup.partition(":")
+        if self.worker_setup and not (module and function.isidentifier()):
+            raise ValueError(
+                f"Practice {self.number}: worker_setup must be 'module:function', got {self.worker_setup!r}"
+            )
 
     @property
     def folder(self) -> str:

@@ -67,14 +67,22 @@ def kind_of(error: BaseException | None) -> str:
 
 
 # Where grading started: suites run student code in temporary folders, but messages show
-# paths as the student typed them, relative to where they ran pytest.
-START_DIR = Path.cwd()
+# paths as the student typed them, relative to where they ran pytest. The grading plugin sets it
+# once, before collection (a batch worker starts elsewhere than its student did); a str, so the
+# batch's integrity check sees a change made after collection.
+_start_dir = os.getcwd()
+
+
+def set_start_dir(folder: Path) -> None:
+    """Show paths relative to ``folder`` from now on (the grading plugin calls it at configure)."""
+    global _start_dir
+    _start_dir = str(folder)
 
 
 def display_path(path: Path) -> str:
     """``path`` relative to where grading started when it is below it, else absolute."""
     try:
-        return str(path.resolve().relative_to(START_DIR.resolve()))
+        return str(path.resolve().relative_to(Path(_start_dir).resolve()))
     except ValueError:
         return str(path)
 

@@ -1,7 +1,8 @@
 """The pytest hooks of the lab's grading plugin (registered as the ``trtlab`` entry point).
 
-Markers: ``points(n)``, ``visibility(v)``, ``requires(*capabilities)``. Option:
-``--grade-report PATH`` (Gradescope results.json). Every graded run ends with a points
+Markers: ``points(n)``, ``visibility(v)``, ``requires(*capabilities)``, ``check(id)``. Options:
+``--grade-report PATH`` (Gradescope results.json), ``--start-dir DIR`` (messages show the student's
+paths relative to DIR; by default where pytest started). Every graded run ends with a points
 table per practice folder. A test that cannot run on this machine is reported "not graded
 on this machine" and left out of max_score, never scored 0; a test that did not run at all
 (``-k``, ``--deselect``, after ``-x`` stopped the run) is in no table, total or report.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -31,7 +33,7 @@ from grader.backends import requirements
 from grader.core import offline, report
 from grader.core.files import atomic_write
 from grader.core.scoring import VISIBILITIES, Outcome, PracticeScore, TestResult, TestSpec, group, score
-from grader.core.student import StudentCodeError, TimeLimitExceeded
+from grader.core.student import StudentCodeError, TimeLimitExceeded, set_start_dir
 from grader.practices import PRACTICES, practice_of_module
 
 CPU_TIME_LIMIT_S = 120.0  # a test of the CPU tier; the slowest takes about 10 s here, cold
@@ -43,7 +45,11 @@ MARKERS = (
     "points(n): points a graded test is worth (partial credit through the `grade` fixture)",
     "visibility(v): Gradescope visibility: visible, hidden, after_due_date or after_published",
     f"requires(*capabilities): skip unless this machine has them ({', '.join(requirements.REQUIREMENTS)})",
+    "check(id, title=''): the test's stable id, 'pN.words.in.dots' (unique in practice N, needed on every suite "
+    "test; results.json and the self-tests name tests by it); title: the name shown instead of the docstring",
 )
+# A stable id: the practice, then dotted lower-case words ("p3.rule.conv_kernel").
+CHECK_ID = re.compile(r"^p\d+(\.[a-z0-9][a-z0-9_-]*)+$")
 
 
 class GradingSession:
@@ -81,6 +87,8 @@ class GradingSession:
 
 SESSION = pytest.StashKey[GradingSession]()
 AWARD = pytest.StashKey["Grade"]()
+# In a batch worker: what each practice's worker setup returned, by practice number (``Practice.worker_setup``).
+WORKER_RESOURCES = pytest.StashKey[dict[int, object]]()
 
 
 class Grade:
@@ -103,7 +111,7 @@ class Grade:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--grade-report PATH``."""
+    """``--grade-report PATH`` and ``--start-dir DIR``."""
     group_ = parser.getgroup("trtlab", "TensorRT lab grading")
     group_.addoption(
         "--grade-report",
@@ -111,12 +119,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="write the grade as Gradescope results.json (score, tests[], extra_data) to PATH",
     )
+    group_.addoption(
+        "--start-dir",
+        metavar="DIR",
+        default=None,
+        help="show the student's file paths relative to DIR in messages (default: where pytest started)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register markers; go offline before any suite imports a hub client."""
+    """Register markers; fix where paths are shown from; go offline before any suite imports a hub client."""
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    # Resolved once, before collection: a batch worker runs in its workspace, its student ran in assignments/.
+    set_start_dir(config.invocation_params.dir / (config.getoption("--start-dir") or "."))
     config.stash[SESSION] = GradingSession(config.getoption("--grade-report"))
     config.stash[SESSION].lab_time_limits = _lab_time_limits(config)
 
@@ -139,8 +155,18 @@ def _practice_number(item: pytest.Item) -> int | None:
     return int(folder[len("practice") :]) if folder.startswith("practice") and folder[8:].isdigit() else None
 
 
+def _check_marker(item: pytest.Item) -> pytest.Mark | None:
+    """The test's ``check`` marker: a parametrized case's own (``suite_tools.case``) before its function's."""
+    callspec = getattr(item, "callspec", None)
+    own = [mark for mark in (callspec.marks if callspec is not None else []) if mark.name == "check"]
+    return own[-1] if own else item.get_closest_marker("check")
+
+
 def _display_name(item: pytest.Item) -> str:
-    """The test docstring's first line (what the student reads), else the test name."""
+    """The case's ``check`` title, else the test docstring's first line (what the student reads), else its name."""
+    check = _check_marker(item)
+    if check is not None and check.kwargs.get("title"):
+        return str(check.kwargs["title"])
     function = getattr(item, "function", None)
     doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
     name = doc[0].strip() if doc else item.name
@@ -157,16 +183,44 @@ def _folder(item: pytest.Item) -> str:
         return str(folder)
 
 
+def _in_suite(item: pytest.Item) -> bool:
+    """Whether the test is defined in a practice's package (not in a test entry or a self-test)."""
+    function_module = getattr(getattr(item, "function", None), "__module__", "") or ""
+    return function_module.startswith("grader.practices.")
+
+
+def _check(item: pytest.Item, practice: int) -> str:
+    """The test's stable id, validated: needed on every suite test, ``p<practice>.`` then dotted words."""
+    marker = _check_marker(item)
+    if marker is None:
+        if _in_suite(item):
+            raise pytest.UsageError(
+                f"{item.nodeid}: every suite test needs @pytest.mark.check('p{practice}.<id>'), its stable id "
+                "(each case of a parametrized test its own: grader.plugin.suite_tools.case)"
+            )
+        return ""
+    value = marker.args[0] if len(marker.args) == 1 else None
+    prefix = f"p{practice}." if practice else "p"
+    if not isinstance(value, str) or not CHECK_ID.match(value) or not value.startswith(prefix):
+        raise pytest.UsageError(
+            f"{item.nodeid}: @pytest.mark.check needs one id such as '{prefix}export_model.opset' "
+            f"(lower case, dotted), got {marker.args!r}"
+        )
+    if value == _display_name(item):
+        raise pytest.UsageError(f"{item.nodeid}: the check id {value!r} must not be the test's display name")
+    return value
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A spec for every graded test (before -k deselects any: numbers stay stable); refuse tests without points."""
     session = config.stash[SESSION]
     positions: dict[tuple[int, str], int] = {}
+    checks: dict[tuple[int, str, str], str] = {}  # (practice, folder, check) -> the test that has it
     for item in items:
         marker = item.get_closest_marker("points")
         if marker is None:
-            function_module = getattr(getattr(item, "function", None), "__module__", "") or ""
-            if function_module.startswith("grader.practices."):
+            if _in_suite(item):
                 raise pytest.UsageError(f"{item.nodeid}: every suite test needs @pytest.mark.points(n)")
             continue
         value = marker.args[0] if marker.args else None
@@ -182,6 +236,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 raise pytest.UsageError(f"{item.nodeid}: unknown requirement(s) {unknown}")
         practice, folder = _practice_number(item) or 0, _folder(item)
         positions[(practice, folder)] = positions.get((practice, folder), 0) + 1
+        check = _check(item, practice)
+        if check and checks.setdefault((practice, folder, check), item.nodeid) != item.nodeid:
+            raise pytest.UsageError(
+                f"{item.nodeid}: check id {check!r} is already {checks[(practice, folder, check)]}'s; "
+                "each test of a practice needs its own"
+            )
         session.specs[item.nodeid] = TestSpec(
             nodeid=item.nodeid,
             name=_display_name(item),
@@ -190,10 +250,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             points=float(value),
             visibility=visibility,
             number=f"{practice}.{positions[(practice, folder)]}",
+            check=check,
         )
         if session.lab_time_limits and item.get_closest_marker("timeout") is None:
-            # Every capability a test can require is the Jetson's: TensorRT engine builds there take minutes.
-            jetson = any(marker.args for marker in item.iter_markers("requires"))
+            # The board's capabilities get the board's limit: TensorRT engine builds there take minutes.
+            jetson = any(name in requirements.BOARD for marker in item.iter_markers("requires") for name in marker.args)
             item.add_marker(pytest.mark.timeout(GPU_TIME_LIMIT_S if jetson else CPU_TIME_LIMIT_S))
     if items and all(item.nodeid in session.specs for item in items):
         _table_only(config)
@@ -301,6 +362,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def student_dir(request: pytest.FixtureRequest) -> Path:
     """The folder being graded: the one holding the test entry that imported the suite."""
     return request.path.parent
+
+
+@pytest.fixture
+def worker_resource(request: pytest.FixtureRequest) -> object | None:
+    """What the test's practice's worker setup returned in this batch worker; None elsewhere."""
+    number = _practice_number(request.node)
+    return request.config.stash.get(WORKER_RESOURCES, {}).get(number) if number is not None else None
 
 
 @pytest.fixture

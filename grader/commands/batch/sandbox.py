@@ -11,7 +11,9 @@ The zygote forks one process per submission and calls ``run_job`` in it. Three p
   the artifact cache), makes every mount read-only but the workspace, brings up loopback, forks C
   and reports its wait status. When B exits the kernel kills every process left in the namespace.
 * C (``_student``): drops to an unprivileged uid (root) or into a nested user namespace without
-  capabilities (not root), sets no_new_privs and the rlimits, and runs pytest on the workspace.
+  capabilities (not root), sets no_new_privs and the rlimits, runs each practice's worker setup
+  (``Practice.worker_setup``: still no student code, and the key not yet read) and runs pytest on the
+  workspace, with what the setups returned in pytest's ``config.stash`` (``WorkerResources``).
 
 ``mode`` is ``root`` (uid 0 with CAP_SYS_ADMIN), ``userns`` (unprivileged user namespaces) or
 ``none`` (neither: limits only; the network and the filesystem are then not contained, which the
@@ -23,6 +25,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import importlib
 import json
 import os
 import resource
@@ -30,9 +33,15 @@ import signal
 import socket
 import struct
 import sys
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pytest
+
+    from grader.core.practice import Practice
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -402,8 +411,12 @@ def _student(plan: Plan, channel: int, key_fd: int, out_fd: int, parent: int) ->
         tempfile.tempdir = None  # the zygote's cached choice (/tmp) is read-only here: use TMPDIR
         sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
         sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+        resources: dict[int, object] = {}
         if plan.action != "probe":
-            _prefork_polygraphy(plan, close_fds=(channel, key_fd))
+            from grader.practices import PRACTICES
+
+            _set_threads(plan.threads)  # as a new program would start: OMP_NUM_THREADS read at torch's start
+            resources = run_worker_setups(PRACTICES.values(), close_fds=(channel, key_fd))
         key = os.read(key_fd, 64)
         os.close(key_fd)
     except OSError as error:
@@ -411,23 +424,43 @@ def _student(plan: Plan, channel: int, key_fd: int, out_fd: int, parent: int) ->
         os._exit(EXIT_SETUP)
     if plan.action == "probe":
         _probe_body(plan, channel)
-    code = _run_pytest(plan, channel, key)
+    code = _run_pytest(plan, channel, key, WorkerResources(resources))
     os._exit(code)
 
 
-def _prefork_polygraphy(plan: Plan, close_fds: tuple[int, ...]) -> None:
-    """Fork the helper that runs Practice 2's ``polygraphy run`` (see ``grader.commands.batch.prefork``): now, while
-    this process has run no torch op and no student code, under the same limits and user."""
-    if "polygraphy.tools" not in sys.modules:  # not preloaded: a new program costs the same
-        return
-    from grader.backends import polygraphy_cli
-    from grader.commands.batch.prefork import PreforkedRun
+def run_worker_setups(practices: Iterable[Practice], close_fds: tuple[int, ...]) -> dict[int, object]:
+    """Call each practice's ``worker_setup`` (now: no student code and no torch op has run, the limits and the
+    user are final); what each returned, by practice number. Every practice is set up, graded here or not: the
+    sandbox knows no workspace layout, and a setup is cheap (Practice 2's forks one idle process, as before)."""
+    resources: dict[int, object] = {}
+    for practice in practices:
+        if not practice.worker_setup:
+            continue
+        module, _, function = practice.worker_setup.partition(":")
+        try:
+            provided = getattr(importlib.import_module(module), function)(close_fds)
+        except Exception as error:  # noqa: BLE001 - a head start failed: the suite grades without it
+            os.write(
+                2, f"trtlab worker setup {practice.worker_setup} failed: {type(error).__name__}: {error}\n".encode()
+            )
+            continue
+        if provided is not None:
+            resources[practice.number] = provided
+    return resources
 
-    _set_threads(plan.threads)  # as a new program would start: OMP_NUM_THREADS read at torch's start
-    try:
-        polygraphy_cli.PREFORKED = PreforkedRun(polygraphy_cli.main_in_this_process, close_fds)
-    except OSError:  # no process left under the limit: the test starts the program itself, as before
-        polygraphy_cli.PREFORKED = None
+
+class WorkerResources:
+    """pytest plugin of a batch worker: what the practices' worker setups returned, put in ``config.stash``
+    (read by the ``worker_resource`` fixture of ``grader.plugin.hooks``); no module global is set."""
+
+    def __init__(self, resources: dict[int, object]) -> None:
+        self._resources = dict(resources)
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Store the resources before collection."""
+        from grader.plugin.hooks import WORKER_RESOURCES
+
+        config.stash[WORKER_RESOURCES] = dict(self._resources)
 
 
 def apply_limits(limits: Limits) -> None:
@@ -446,20 +479,19 @@ def apply_limits(limits: Limits) -> None:
         resource.setrlimit(name, (value, value))
 
 
-def _run_pytest(plan: Plan, channel: int, key: bytes) -> int:
-    """pytest on the workspace, streaming to the parent."""
+def _run_pytest(plan: Plan, channel: int, key: bytes, resources: WorkerResources) -> int:
+    """pytest on the workspace, streaming to the parent; messages show paths relative to ``plan.start_dir``."""
     import pytest
 
     from grader.commands.batch.stream import Guard, StreamPlugin
-    from grader.core import student
 
-    student.START_DIR = Path(plan.start_dir or plan.workspace)
     _set_threads(plan.threads)
     guard = Guard(plan.workspace, plan.forbidden) if plan.mode == "none" else None
     plugin = StreamPlugin(channel, key, Path(plan.workspace), guard)
     del key
+    args = [*plan.args, "--start-dir", plan.start_dir or plan.workspace]
     try:
-        code = int(pytest.main(plan.args, plugins=[plugin]))
+        code = int(pytest.main(args, plugins=[plugin, resources]))
     except SystemExit as error:
         code = error.code if isinstance(error.code, int) else 1
     try:

@@ -22,7 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-# Imported once here; anything missing on this machine is skipped (the Jetson has no timm, say).
+# Imported once here, with every practice's own ``preload`` after them; anything missing on this machine
+# is skipped (the Jetson has no timm, say).
 PRELOAD = (
     "numpy",
     "PIL.Image",
@@ -34,9 +35,6 @@ PRELOAD = (
     "timm",
     "matplotlib",
     "matplotlib.pyplot",
-    "polygraphy.tools",  # Practice 2's `polygraphy run` runs in a helper forked from the worker
-    "polygraphy.backend.onnxrt",
-    "polygraphy.comparator",
     "pytest",
     "pytest_timeout",
     "grader.plugin.hooks",
@@ -47,10 +45,20 @@ PRELOAD = (
 )
 
 
+def preload_modules() -> list[str]:
+    """The libraries to import before forking: ``PRELOAD``, then what each practice declares, each once."""
+    from grader.practices import PRACTICES
+
+    names = list(PRELOAD)
+    for practice in PRACTICES.values():
+        names += [name for name in practice.preload if name not in names]
+    return names
+
+
 def preload() -> list[str]:
     """Import the libraries and every suite module; return what could not be imported."""
     missing = []
-    for name in PRELOAD:
+    for name in preload_modules():
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - optional on some machines

@@ -2,4 +2,11 @@
 
 from grader.core.practice import Practice
 
-PRACTICE = Practice(2, "Polygraphy data loader + INT8", "data_loader.py")
+PRACTICE = Practice(
+    2,
+    "Polygraphy data loader + INT8",
+    "data_loader.py",
+    # The `polygraphy run` test runs in a process the worker setup forks with these already imported.
+    preload=("polygraphy.tools", "polygraphy.backend.onnxrt", "polygraphy.comparator"),
+    worker_setup="grader.practices.practice2.worker:setup",
+)

@@ -641,6 +641,12 @@ def test_preprocess_any_image_mode(
 # ---------------------------------------------------------------- Polygraphy
 
 
+@pytest.fixture
+def polygraphy_launcher(worker_resource: object | None) -> polygraphy_cli.Launcher | None:
+    """In a batch worker, the `polygraphy` process this practice's worker setup forked; else None (a new program)."""
+    return worker_resource if isinstance(worker_resource, polygraphy_cli.Launcher) else None
+
+
 @pytest.mark.points(1)
 def test_polygraphy_imports_script(student_dir: Path, loader: Attempt[ModuleType]) -> None:
     """Polygraphy imports the file as --data-loader-script does and draws data from load_data()"""
@@ -664,12 +670,16 @@ def test_polygraphy_imports_script(student_dir: Path, loader: Attempt[ModuleType
 
 @pytest.mark.points(2)
 def test_polygraphy_run_onnxrt(
-    student_dir: Path, loader: Attempt[ModuleType], classifier: Classifier, tmp_path: Path
+    student_dir: Path,
+    loader: Attempt[ModuleType],
+    classifier: Classifier,
+    tmp_path: Path,
+    polygraphy_launcher: polygraphy_cli.Launcher | None,
 ) -> None:
     """`polygraphy run <model> --onnxrt --data-loader-script` runs on the loader's data"""
     _load_data(loader.result(), datasets.CALIB_DIR, 1)  # the student's own error first, shown clearly
     script = polygraphy_cli.loader_script(student_dir / STUDENT_FILE, datasets.CALIB_DIR, 4, tmp_path / "loader.py")
-    completed = polygraphy_cli.run_onnxrt(classifier.path, script, cwd=tmp_path)
+    completed = polygraphy_cli.run_onnxrt(classifier.path, script, cwd=tmp_path, launcher=polygraphy_launcher)
     output = completed.stdout + completed.stderr
     expect(
         polygraphy_cli.MISMATCH_WARNING not in output,
@@ -788,7 +798,12 @@ def test_calibration_cache_scale(student_dir: Path, classifier: Classifier) -> N
 @pytest.mark.points(3)
 @pytest.mark.requires("tensorrt", "gpu", "pycuda", "trtexec")
 def test_tensorrt_int8_from_your_loader(
-    student_dir: Path, loader: Attempt[ModuleType], classifier: Classifier, tmp_path: Path, grade: Grade
+    student_dir: Path,
+    loader: Attempt[ModuleType],
+    classifier: Classifier,
+    tmp_path: Path,
+    grade: Grade,
+    polygraphy_launcher: polygraphy_cli.Launcher | None,
 ) -> None:
     """TensorRT INT8 (Polygraphy calibration + trtexec --int8 --calib) keeps FP32's accuracy"""
     from grader.backends import tensorrt as trt_backend
@@ -801,7 +816,12 @@ def test_tensorrt_int8_from_your_loader(
     )
     cache_path = tmp_path / "calib.cache"
     completed = polygraphy_cli.calibrate_int8(
-        classifier.path, script, cache_path, tmp_path / "polygraphy_int8.engine", cwd=tmp_path
+        classifier.path,
+        script,
+        cache_path,
+        tmp_path / "polygraphy_int8.engine",
+        cwd=tmp_path,
+        launcher=polygraphy_launcher,
     )
     tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-8:])
     expect(completed.returncode == 0 and cache_path.exists(), f"polygraphy convert --int8 failed:\n{tail}")

@@ -9,6 +9,9 @@ when a test asks, runs the tool's own ``main()`` with the test's argv, working f
 environment, writes stdout and stderr to files, and exits with the tool's exit code: a subprocess in
 every respect the test can see, minus the imports. One helper runs one command; later calls, and
 every call outside a batch worker, start the real program.
+
+Generic (it knows no tool and no practice): a practice's worker setup (``Practice.worker_setup``) forks
+one with the tool's entry point, and the practice's tests hand it to the backend that runs the tool.
 """
 
 from __future__ import annotations
