@@ -56,16 +56,27 @@ def report(
 ) -> str:
     """The text ``python -m grader profile`` prints: summary, slowest layers, types, precisions."""
     summary = summarize(profile, layers, top_k)
-    total = summary["total_ms"]
-    info = {layer.name: layer for layer in layers}
     out: list[str] = []
     if title:
         out += [title, "=" * min(len(title), 100)]
+    out += _overview(profile, layers, summary, perf)
+    out += _slowest(layers, summary)
+    if layers:
+        out += _per_type(profile, layers, summary)
+        out += _per_precision(layers, summary)
+    return "\n".join(out)
+
+
+def _overview(
+    profile: Sequence[LayerTime], layers: Sequence[LayerInfo], summary: dict[str, Any], perf: dict[str, Any] | None
+) -> list[str]:
+    """Layer count and total, trtexec's own timings when given, the reformat share when layers are known."""
+    total = summary["total_ms"]
     zero = sum(1 for entry in profile if entry.average_ms == 0)
-    out.append(
+    out = [
         f"{len(profile)} profiled layers ({zero} with zero time), "
         f"sum of per-layer averages = {total:.4f} ms per inference"
-    )
+    ]
     if perf:
         gpu = perf.get("gpu_compute", {})
         latency = perf.get("latency", {})
@@ -80,8 +91,13 @@ def report(
             )
     if layers:
         out.append(f"Reformat layers: {summary['reformat_percent']:.1f} % of the time")
-    out.append("")
-    out.append(f"Slowest {len(summary['top_layers'])} layers:")
+    return out
+
+
+def _slowest(layers: Sequence[LayerInfo], summary: dict[str, Any]) -> list[str]:
+    """The slowest layers with their share, type and input precision."""
+    total = summary["total_ms"]
+    info = {layer.name: layer for layer in layers}
     rows = []
     for rank, (name, average) in enumerate(summary["top_layers"], 1):
         layer = info.get(name)
@@ -96,21 +112,25 @@ def report(
                 display_name(name, 70),
             ]
         )
-    out += _rows(["#", "avg ms", "%", "type", "in", "layer"], rows, [True, True, True, False, False, False])
-    if layers:
-        out.append("")
-        out.append("Time per layer type:")
-        by_type = sorted(summary["time_by_type"].items(), key=lambda item: item[1], reverse=True)
-        counts = Counter(info[e.name].layer_type if e.name in info else UNKNOWN_TYPE for e in profile)
-        type_rows = [
-            [kind, str(counts[kind]), f"{ms:.4f}", f"{100.0 * ms / total if total else 0.0:.1f}"]
-            for kind, ms in by_type
-        ]
-        out += _rows(["type", "layers", "avg ms", "%"], type_rows, [False, True, True, True])
-        out.append("")
-        out.append("Layers per input precision:")
-        precisions = sorted(summary["precision_counts"].items(), key=lambda item: item[1], reverse=True)
-        no_input = sum(1 for layer in layers if layer.input_precision is None)
-        precision_rows = [[p, str(n)] for p, n in precisions] + ([["(no input)", str(no_input)]] if no_input else [])
-        out += _rows(["precision", "layers"], precision_rows, [False, True])
-    return "\n".join(out)
+    header = ["", f"Slowest {len(summary['top_layers'])} layers:"]
+    return header + _rows(["#", "avg ms", "%", "type", "in", "layer"], rows, [True, True, True, False, False, False])
+
+
+def _per_type(profile: Sequence[LayerTime], layers: Sequence[LayerInfo], summary: dict[str, Any]) -> list[str]:
+    """Time and layer count per layer type, most time first."""
+    total = summary["total_ms"]
+    info = {layer.name: layer for layer in layers}
+    by_type = sorted(summary["time_by_type"].items(), key=lambda item: item[1], reverse=True)
+    counts = Counter(info[e.name].layer_type if e.name in info else UNKNOWN_TYPE for e in profile)
+    type_rows = [
+        [kind, str(counts[kind]), f"{ms:.4f}", f"{100.0 * ms / total if total else 0.0:.1f}"] for kind, ms in by_type
+    ]
+    return ["", "Time per layer type:", *_rows(["type", "layers", "avg ms", "%"], type_rows, [False, True, True, True])]
+
+
+def _per_precision(layers: Sequence[LayerInfo], summary: dict[str, Any]) -> list[str]:
+    """Layers per input precision, most first; layers without an input last."""
+    precisions = sorted(summary["precision_counts"].items(), key=lambda item: item[1], reverse=True)
+    no_input = sum(1 for layer in layers if layer.input_precision is None)
+    precision_rows = [[p, str(n)] for p, n in precisions] + ([["(no input)", str(no_input)]] if no_input else [])
+    return ["", "Layers per input precision:", *_rows(["precision", "layers"], precision_rows, [False, True])]
