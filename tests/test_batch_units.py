@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from grader.commands.batch import outputs, results, stream, submissions, trusted
+from grader.commands.batch.monitor import WorkerReport
 from grader.commands.batch.progress import Progress
-from grader.commands.batch.runner import Outcome
 from grader.commands.batch.sandbox import Limits
 from grader.commands.batch.trusted import TestInfo, TrustedSuite
 
@@ -251,20 +251,20 @@ def _result(nodeid: str, ran: str, fraction: float = 1.0, message: str = "", kin
 
 def test_scores_come_from_the_trusted_suite() -> None:
     """Points are the suite's; a not-graded test is out of max; partial credit is scaled."""
-    outcome = Outcome(results={ENTRY + "t1": _result("t1", "passed"), ENTRY + "t2": _result("t2", "failed", 0.5)})
-    outcome.done = {"exitstatus": 1}
-    result = results.build(_submission(), "k", [5], _suite(), outcome, Limits())
+    worker = WorkerReport(results={ENTRY + "t1": _result("t1", "passed"), ENTRY + "t2": _result("t2", "failed", 0.5)})
+    worker.done = {"exitstatus": 1}
+    result = results.build(_submission(), "k", [5], _suite(), worker, Limits())
     assert (result.status, result.score, result.max_score) == ("graded", 2.5, 3.0)
     assert [t["status"] for t in result.tests] == ["passed", "failed", "not graded"]
 
 
 def test_a_skip_the_trusted_run_did_not_expect_counts_as_failed() -> None:
     """A worker cannot shrink max_score by skipping."""
-    outcome = Outcome(
+    worker = WorkerReport(
         results={ENTRY + "t1": _result("t1", "skipped", 0.0, "nope"), ENTRY + "t2": _result("t2", "passed")}
     )
-    outcome.done = {"exitstatus": 0}
-    result = results.build(_submission(), "k", [5], _suite(), outcome, Limits())
+    worker.done = {"exitstatus": 0}
+    result = results.build(_submission(), "k", [5], _suite(), worker, Limits())
     assert (result.score, result.max_score) == (1.0, 3.0)
     assert "counts as failed" in result.tests[0]["output"]
 
@@ -288,11 +288,11 @@ def test_a_test_the_reference_skipped_is_graded_for_nobody() -> None:
     assert suite.tests[1].not_graded.startswith("not graded on this machine: no calib.cache")
     maxima = set()
     for ran, fraction in (("skipped", 0.0), ("failed", 0.0), ("passed", 1.0)):
-        outcome = Outcome(
+        worker = WorkerReport(
             results={ENTRY + "t1": _result("t1", "passed"), ENTRY + "t2": _result("t2", ran, fraction, "x")},
             done={"exitstatus": 0},
         )
-        result = results.build(_submission(), "k", [5], suite, outcome, Limits())
+        result = results.build(_submission(), "k", [5], suite, worker, Limits())
         assert (result.score, result.tests[1]["status"]) == (2.0, "not graded")
         maxima.add(result.max_score)
     assert maxima == {2.0}
@@ -300,9 +300,9 @@ def test_a_test_the_reference_skipped_is_graded_for_nobody() -> None:
 
 def test_missing_practice_makes_the_grade_partial() -> None:
     """Every handed-in test ran, one requested practice was not handed in."""
-    outcome = Outcome(results={ENTRY + "t1": _result("t1", "passed"), ENTRY + "t2": _result("t2", "passed")})
-    outcome.done = {"exitstatus": 0}
-    result = results.build(_submission(), "k", [3, 5], _suite(), outcome, Limits())
+    worker = WorkerReport(results={ENTRY + "t1": _result("t1", "passed"), ENTRY + "t2": _result("t2", "passed")})
+    worker.done = {"exitstatus": 0}
+    result = results.build(_submission(), "k", [3, 5], _suite(), worker, Limits())
     assert (result.status, result.score, result.max_score) == ("partial", 3.0, 8.0)
     assert "practice3" in result.detail
 
@@ -321,10 +321,10 @@ def test_missing_practice_makes_the_grade_partial() -> None:
 )
 def test_statuses_of_runs_that_did_not_finish(change: dict, status: str, phrase: str) -> None:
     """Each way a run can end gets its status; results that arrived before are kept."""
-    outcome = Outcome(results={ENTRY + "t1": _result("t1", "passed")})
+    worker = WorkerReport(results={ENTRY + "t1": _result("t1", "passed")})
     for name, value in change.items():
-        setattr(outcome, name, value)
-    result = results.build(_submission(), "k", [5], _suite(), outcome, Limits())
+        setattr(worker, name, value)
+    result = results.build(_submission(), "k", [5], _suite(), worker, Limits())
     assert result.status == status
     assert phrase in result.detail
     assert result.score == 2.0  # t1 finished before
@@ -339,8 +339,8 @@ def test_nothing_handed_in_is_invalid_without_running() -> None:
 
 def test_gradebook_is_sorted_and_has_no_timings() -> None:
     """One row per student, by id: the same bytes whatever order or speed they were graded in."""
-    outcome = Outcome(results={ENTRY + "t1": _result("t1", "passed")}, done={"exitstatus": 0}, duration_s=9.9)
-    first = results.build(_submission(), "k", [5], _suite(), outcome, Limits())
+    worker = WorkerReport(results={ENTRY + "t1": _result("t1", "passed")}, done={"exitstatus": 0}, duration_s=9.9)
+    first = results.build(_submission(), "k", [5], _suite(), worker, Limits())
     second = results.StudentResult.from_json({**first.to_json(), "id": "adam", "duration_s": 1.0})
     text = outputs.gradebook([first, second], [5])
     assert text.splitlines() == ["id,total,max,practice5,status", "adam,2,3,2,graded", "ivy,2,3,2,graded"]
@@ -357,18 +357,18 @@ def test_progress_line_has_an_eta() -> None:
 def test_memory_of_a_process_that_just_exited_is_zero() -> None:
     """A process gone between reading the process table and its smaps counts nothing, not its old RSS
     (forked children ending together once read as several GiB and killed a submission for memory)."""
-    from grader.commands.batch import runner
+    from grader.commands.batch import processes
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()  # reaped: /proc/<pid> is gone
-    assert runner._private_bytes(child.pid, resident_pages=100_000) == 0
-    assert 0 < runner._private_bytes(os.getpid(), resident_pages=1) < 4 * 2**30
+    assert processes.private_bytes(child.pid, resident_pages=100_000) == 0
+    assert 0 < processes.private_bytes(os.getpid(), resident_pages=1) < 4 * 2**30
 
 
 def test_a_skip_in_the_sandbox_of_a_test_the_reference_ran_is_reported_once_for_the_class() -> None:
     """The sandbox saw less than the reference run (or the student lacks an input): counted as failed, and the
     class report says which test and how many students, instead of blaming each student."""
-    skipped = Outcome(
+    skipped = WorkerReport(
         results={
             ENTRY + "t1": _result("t1", "skipped", 0.0, "not graded on this machine: weights not cached"),
             ENTRY + "t2": _result("t2", "passed"),

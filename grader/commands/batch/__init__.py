@@ -1,11 +1,17 @@
 """Instructor batch grading: ``python -m grader batch SUBMISSIONS --out OUT``.
 
 Modules: ``cli`` (the command), ``submissions`` (finding files in folders and zips), ``trusted`` (the
-pristine suites' tests and points, from a run without student code), ``runner`` (workspaces, the
-zygote, the event loop), ``zygote`` (the warm forking server), ``sandbox`` (namespaces, mounts,
-limits), ``stream`` (the worker's pytest plugin), ``results`` (scores, feedback, Gradescope JSON),
-``outputs`` (gradebook, report, manifest), ``progress``, ``release`` (the student bundle), ``prefork``
-(the helper a worker forks at its start to run Practice 2's ``polygraphy run`` without re-importing).
+pristine suites' tests and points, from a run without student code), ``session`` (``BatchSession``: ties
+the pieces below together, one slot per running submission), ``isolation`` (the probe workers: what the
+sandbox achieves here), ``planner`` (the worker's ``sandbox.Plan``: environment, binds, covered folders,
+slot uids), ``workspaces`` (building and deleting a submission's workspace), ``zygote_client`` (starting the
+forking server, making a worker's descriptors), ``monitor`` (the event loop over running workers: the
+signed channel, output, status, limits, kills; its ``WorkerReport`` is everything learnt from one worker),
+``processes`` (the process table: trees, private memory), ``zygote`` (the warm forking server), ``sandbox``
+(namespaces, mounts, limits), ``stream`` (the worker's pytest plugin), ``results`` (scores through
+``grader.core.scoring``, feedback, Gradescope JSON), ``outputs`` (gradebook, report, manifest),
+``progress``, ``prefork`` (the helper a worker forks at its start to run Practice 2's ``polygraphy run``
+without re-importing). The student bundle is ``grader.commands.release``, beside this package.
 
 Threat model
 ============

@@ -22,10 +22,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from grader.core.files import atomic_write
 from grader.core.paths import REPO
+
+if TYPE_CHECKING:  # imported when the command runs: ``python -m grader --help`` stays fast
+    from grader.commands.batch.monitor import WorkerReport
+    from grader.commands.batch.progress import Progress
+    from grader.commands.batch.results import StudentResult
+    from grader.commands.batch.sandbox import Limits
+    from grader.commands.batch.session import BatchSession
+    from grader.commands.batch.submissions import Submission
+    from grader.commands.batch.trusted import TrustedSuite
 
 BATCH_SCHEMA = 2  # bump when a change in the batch code changes grades (2: one model of outcomes, one maximum)
 
@@ -124,188 +135,83 @@ class _Lock:
         self.handle.close()
 
 
+@dataclass
+class _Batch:
+    """One batch run's fixed inputs: its folders, practices, limits, environment and trusted suite."""
+
+    args: argparse.Namespace
+    source: Path
+    out: Path
+    batch_root: Path
+    practices: list[int]
+    fingerprint: dict[str, Any]
+    environment: str  # hash of the fingerprint
+    limits: Limits
+    cache_dir: Path
+    suite_hash: str
+    suite: TrustedSuite
+    started: float
+    timings: dict[str, Any] = field(default_factory=dict)
+    isolation: dict[str, Any] | None = None  # this machine's, cached in OUT/.batch, then measured if grading
+    isolation_note: str = "see manifest.json"
+
+    @property
+    def private(self) -> Path:
+        """OUT/.batch: the trusted suite, the isolation probe, the workers' log and outputs."""
+        return self.out / ".batch"
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The options that change a grade."""
+        return {
+            "limits": self.limits.describe(),
+            "threads": self.args.threads,
+            "practices": self.practices,
+            "schema": BATCH_SCHEMA,
+        }
+
+    def isolation_file(self) -> Path:
+        """Where this environment's isolation is kept."""
+        return self.private / f"isolation-{self.environment[:16]}.json"
+
+    def key_of(self, entry: Submission, mode: str) -> str:
+        """A student's result key: what was handed in, the suite, the environment, the isolation, the settings."""
+        return _hash(
+            {
+                "submission": entry.content_hash(self.practices),
+                "suite": self.suite_hash,
+                "environment": self.environment,
+                "isolation": mode,
+                "settings": self.settings,
+            }
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Grade every submission that has no up-to-date result, then write the class files."""
-    from grader.backends import requirements
-    from grader.commands.batch import outputs, results, runner, submissions, trusted
-    from grader.commands.batch.progress import Progress, duration
-    from grader.commands.batch.sandbox import Limits
-    from grader.core.cache import default_root
+    from grader.commands.batch import submissions
+    from grader.commands.batch.progress import Progress
 
     started = time.monotonic()
-    timings: dict[str, Any] = {}
-    repo = REPO
-    source: Path = args.submissions.resolve()
-    out: Path = args.out.resolve()
-    if not source.is_dir():
-        raise SystemExit(f"{source} is not a folder of submissions")
-    if args.jobs < 1 or args.timeout <= 0 or args.threads < 1:
-        raise SystemExit("--jobs, --threads and --timeout must be positive")
-    practices = _practices(args.practices, repo)
+    source, out, practices = _checked(args)
     out.mkdir(parents=True, exist_ok=True)
     lock = _Lock(out)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     batch_root = Path(tempfile.gettempdir()) / f"trtlab-batch-{hashlib.sha256(str(out).encode()).hexdigest()[:12]}"
-    private = out / ".batch"
     try:
-        if batch_root.exists():
-            submissions.remove_tree(batch_root)  # a killed earlier run's workspaces
-        batch_root.mkdir(mode=0o755)
-        os.chmod(batch_root, 0o755)
-        private.mkdir(exist_ok=True)
-        fingerprint = requirements.fingerprint()
-        memory = args.memory if args.memory is not None else (0.0 if fingerprint.get("gpu") else 8.0)
-        limits = Limits(timeout_s=args.timeout, memory_bytes=int(memory * 2**30), rss_bytes=int(args.rss * 2**30))
-        cache_dir = default_root()
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        # Workers read the cache through this name: a read-only bind in a sandbox, this link without one.
-        (batch_root / "cache-ro").symlink_to(cache_dir)
-        environment = _hash(fingerprint)
-        suite_hash = trusted.suite_hash(repo, practices)
-
-        suite_file = private / f"trusted-{suite_hash[:16]}-{environment[:16]}.json"
-        if suite_file.exists():
-            suite = trusted.TrustedSuite.from_json(json.loads(suite_file.read_text(encoding="utf-8")))
-        else:
-            print(
-                "Running the reference solutions once (trusted: points, tests graded here, warm caches)...",
-                file=sys.stderr,
-            )
-            mark = time.monotonic()
-            suite = trusted.build(repo, practices, batch_root / "trusted", suite_hash)
-            timings["trusted_run_s"] = round(time.monotonic() - mark, 1)
-            results.atomic_write(suite_file, json.dumps(suite.to_json(), indent=1))
-        for warning in suite.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-
-        entries, skipped = submissions.discover(source)
-        entries = [e for e in entries if e.source.resolve() != out]
-        for entry in entries:
-            submissions.load(entry)
-
-        settings = {
-            "limits": limits.describe(),
-            "threads": args.threads,
-            "practices": practices,
-            "schema": BATCH_SCHEMA,
-        }
-        isolation_file = private / f"isolation-{environment[:16]}.json"
-        isolation = json.loads(isolation_file.read_text()) if isolation_file.exists() else None
-
-        def key_of(entry: submissions.Submission, mode: str) -> str:
-            return _hash(
-                {
-                    "submission": entry.content_hash(practices),
-                    "suite": suite_hash,
-                    "environment": environment,
-                    "isolation": mode,
-                    "settings": settings,
-                }
-            )
-
-        done: dict[str, results.StudentResult] = {}
-        todo = []
-        for entry in entries:
-            previous = None if args.regrade else results.read_student(out, entry.id)
-            mode = isolation["mode"] if isolation else "?"
-            if previous is not None and previous.key == key_of(entry, mode):
-                done[entry.id] = previous
-            else:
-                todo.append(entry)
-
-        progress = Progress(len(entries), args.jobs)
-        progress.done = len(done)
-        isolation_note = "see manifest.json"
+        batch = _prepare(args, source, out, practices, batch_root, started)
+        entries, skipped = _entries(source, out)
+        done, todo = _unchanged(batch, entries)
         reused = len(done)
+        progress = Progress(len(entries), args.jobs)
+        progress.done = reused
         if todo:
-            hide = [str(source), str(out)]
-            mark = time.monotonic()
-            work = runner.Runner(
-                repo=repo,
-                batch_root=batch_root,
-                cache_dir=cache_dir,
-                limits=limits,
-                jobs=args.jobs,
-                threads=args.threads,
-                hide=hide,
-                log=private / "workers.log",
-            )
-            timings["workers_start_s"] = round(time.monotonic() - mark, 1)
-            timings["zygote_import_s"] = work.zygote.ready.get("import_s")
-            isolation = work.isolation.describe()
-            results.atomic_write(isolation_file, json.dumps(isolation, indent=1))
-            isolation_note = _isolation_note(isolation)
-            if isolation["mode"] == "none":
-                print(
-                    "warning: no namespaces here: submissions are NOT contained (network and files); "
-                    "limits still apply. See manifest.json.",
-                    file=sys.stderr,
-                )
-            print(
-                f"Grading {len(todo)} of {len(entries)} submissions ({reused} unchanged), "
-                f"{args.jobs} at a time; isolation: {isolation['mode']}",
-                file=sys.stderr,
-            )
-            suite_tests = {n: suite.for_practice(n) for n in practices}
-            queue = []
-            for entry in todo:
-                present = [n for n in practices if n in entry.files]
-                if entry.unreadable or not present:
-                    result = results.build(entry, key_of(entry, isolation["mode"]), practices, suite, None, limits)
-                    results.write_student(out, result, fingerprint, isolation_note)
-                    done[entry.id] = result
-                    progress.finished(entry.id, result.status, f"{result.score:g}/{result.max_score:g}", [])
-                    continue
-                expected = [t for n in present for t in suite_tests[n]]
-                queue.append((entry, present, expected))
-
-            def finished(entry: submissions.Submission, outcome: runner.Outcome) -> None:
-                result = results.build(entry, key_of(entry, isolation["mode"]), practices, suite, outcome, limits)
-                results.write_student(out, result, fingerprint, isolation_note)
-                (private / "outputs").mkdir(exist_ok=True)
-                results.atomic_write(private / "outputs" / f"{entry.safe_id}.log", outcome.output_text())
-                done[entry.id] = result
-                progress.finished(entry.id, result.status, f"{result.score:g}/{result.max_score:g}", [])
-
-            mark = time.monotonic()
-            work.run(queue, finished, progress.update)
-            timings["grading_s"] = round(time.monotonic() - mark, 1)
+            _grade(batch, todo, len(entries), done, progress)
         else:
-            isolation = isolation or {}
+            batch.isolation = batch.isolation or {}
         progress.close()
         final = [done[e.id] for e in entries if e.id in done]
-        manifest = {
-            "grader": {"version": _version(), **_git(repo)},
-            "command": [sys.executable, "-m", "grader", *sys.argv[1:]] if sys.argv else [],
-            "suite_hash": suite_hash,
-            "practices": practices,
-            "environment": fingerprint,
-            "environment_hash": environment,
-            "isolation": isolation,
-            "settings": settings,
-            "seeds": seeds(repo, practices),
-            "reference": suite.reference,
-            "warnings": suite.warnings,
-            "skipped_entries": skipped,
-            "run": {
-                "graded_now": len(final) - reused,
-                "unchanged": reused,
-                **timings,
-                "wall_s": round(time.monotonic() - started, 1),
-            },
-        }
-        skips = outputs.sandbox_skips(final)
-        manifest["warnings"] = [*suite.warnings, *skips]
-        for warning in skips:
-            print(f"warning: {warning}", file=sys.stderr)
-        outputs.write_class_files(out, final, practices, manifest)
-        print()
-        for line in outputs.summary(final):
-            print(line)
-        print(
-            f"\nWrote {out / 'gradebook.csv'}, report.html, manifest.json and {len(final)} student folders "
-            f"in {duration(time.monotonic() - started)}."
-        )
+        _write_class(batch, final, _manifest(batch, final, reused, skipped))
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted: finished students are saved; run the same command to grade the rest.", file=sys.stderr)
@@ -314,6 +220,222 @@ def run(args: argparse.Namespace) -> int:
         if batch_root.exists():
             submissions.remove_tree(batch_root)
         lock.release()
+
+
+def _checked(args: argparse.Namespace) -> tuple[Path, Path, list[int]]:
+    """The submissions folder, OUT and the practices, or SystemExit saying what is wrong."""
+    source: Path = args.submissions.resolve()
+    out: Path = args.out.resolve()
+    if not source.is_dir():
+        raise SystemExit(f"{source} is not a folder of submissions")
+    if args.jobs < 1 or args.timeout <= 0 or args.threads < 1:
+        raise SystemExit("--jobs, --threads and --timeout must be positive")
+    return source, out, _practices(args.practices, REPO)
+
+
+def _prepare(
+    args: argparse.Namespace, source: Path, out: Path, practices: list[int], batch_root: Path, started: float
+) -> _Batch:
+    """A clean batch folder, the limits, the cache's read-only name, the trusted suite, the cached isolation."""
+    from grader.backends import requirements
+    from grader.commands.batch import submissions, trusted
+    from grader.commands.batch.sandbox import Limits
+    from grader.core.cache import default_root
+
+    if batch_root.exists():
+        submissions.remove_tree(batch_root)  # a killed earlier run's workspaces
+    batch_root.mkdir(mode=0o755)
+    os.chmod(batch_root, 0o755)
+    (out / ".batch").mkdir(exist_ok=True)
+    fingerprint = requirements.fingerprint()
+    memory = args.memory if args.memory is not None else (0.0 if fingerprint.get("gpu") else 8.0)
+    limits = Limits(timeout_s=args.timeout, memory_bytes=int(memory * 2**30), rss_bytes=int(args.rss * 2**30))
+    cache_dir = default_root()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    # Workers read the cache through this name: a read-only bind in a sandbox, this link without one.
+    (batch_root / "cache-ro").symlink_to(cache_dir)
+    environment = _hash(fingerprint)
+    suite_hash = trusted.suite_hash(REPO, practices)
+    timings: dict[str, Any] = {}
+    suite = _trusted_suite(practices, batch_root, out / ".batch", (suite_hash, environment), timings)
+    batch = _Batch(
+        args, source, out, batch_root, practices, fingerprint, environment, limits, cache_dir, suite_hash, suite,
+        started, timings,
+    )  # fmt: skip
+    isolation_file = batch.isolation_file()
+    batch.isolation = json.loads(isolation_file.read_text()) if isolation_file.exists() else None
+    return batch
+
+
+def _trusted_suite(
+    practices: list[int], batch_root: Path, private: Path, hashes: tuple[str, str], timings: dict[str, Any]
+) -> TrustedSuite:
+    """The pristine suites' tests and points: kept from an earlier run, else one trusted run now.
+
+    ``hashes``: the suite's and the environment's (the file is kept per pair).
+    """
+    from grader.commands.batch import trusted
+
+    suite_hash, environment = hashes
+    suite_file = private / f"trusted-{suite_hash[:16]}-{environment[:16]}.json"
+    if suite_file.exists():
+        suite = trusted.TrustedSuite.from_json(json.loads(suite_file.read_text(encoding="utf-8")))
+    else:
+        print(
+            "Running the reference solutions once (trusted: points, tests graded here, warm caches)...",
+            file=sys.stderr,
+        )
+        mark = time.monotonic()
+        suite = trusted.build(REPO, practices, batch_root / "trusted", suite_hash)
+        timings["trusted_run_s"] = round(time.monotonic() - mark, 1)
+        atomic_write(suite_file, json.dumps(suite.to_json(), indent=1), durable=True)
+    for warning in suite.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return suite
+
+
+def _entries(source: Path, out: Path) -> tuple[list[Submission], list[str]]:
+    """Every submission in SOURCE (OUT excluded), read into memory, and what was skipped."""
+    from grader.commands.batch import submissions
+
+    entries, skipped = submissions.discover(source)
+    entries = [e for e in entries if e.source.resolve() != out]
+    for entry in entries:
+        submissions.load(entry)
+    return entries, skipped
+
+
+def _unchanged(batch: _Batch, entries: list[Submission]) -> tuple[dict[str, StudentResult], list[Submission]]:
+    """Results still valid (same key: files, suite, environment, isolation, settings), and what to grade."""
+    from grader.commands.batch import results
+
+    done: dict[str, StudentResult] = {}
+    todo = []
+    mode = batch.isolation["mode"] if batch.isolation else "?"
+    for entry in entries:
+        previous = None if batch.args.regrade else results.read_student(batch.out, entry.id)
+        if previous is not None and previous.key == batch.key_of(entry, mode):
+            done[entry.id] = previous
+        else:
+            todo.append(entry)
+    return done, todo
+
+
+def _grade(
+    batch: _Batch, todo: list[Submission], total: int, done: dict[str, StudentResult], progress: Progress
+) -> None:
+    """Start the workers, grade ``todo`` (those with nothing to run at once), record each as it ends."""
+    session = _start_session(batch)
+    mode = batch.isolation["mode"] if batch.isolation else "?"
+    reused = len(done)
+    print(
+        f"Grading {len(todo)} of {total} submissions ({reused} unchanged), "
+        f"{batch.args.jobs} at a time; isolation: {mode}",
+        file=sys.stderr,
+    )
+    suite_tests = {n: batch.suite.for_practice(n) for n in batch.practices}
+    queue = []
+    for entry in todo:
+        present = [n for n in batch.practices if n in entry.files]
+        if entry.unreadable or not present:
+            _record(batch, entry, None, done, progress)
+            continue
+        queue.append((entry, present, [t for n in present for t in suite_tests[n]]))
+
+    def finished(entry: Submission, worker: WorkerReport) -> None:
+        _record(batch, entry, worker, done, progress)
+
+    mark = time.monotonic()
+    session.run(queue, finished, progress.update)
+    batch.timings["grading_s"] = round(time.monotonic() - mark, 1)
+
+
+def _start_session(batch: _Batch) -> BatchSession:
+    """The zygote and the isolation probe; the measured isolation is kept and said."""
+    from grader.commands.batch.session import BatchSession
+
+    mark = time.monotonic()
+    session = BatchSession(
+        repo=REPO,
+        batch_root=batch.batch_root,
+        cache_dir=batch.cache_dir,
+        limits=batch.limits,
+        jobs=batch.args.jobs,
+        threads=batch.args.threads,
+        hide=[str(batch.source), str(batch.out)],
+        log=batch.private / "workers.log",
+    )
+    batch.timings["workers_start_s"] = round(time.monotonic() - mark, 1)
+    batch.timings["zygote_import_s"] = session.zygote.ready.get("import_s")
+    batch.isolation = session.isolation.describe()
+    atomic_write(batch.isolation_file(), json.dumps(batch.isolation, indent=1), durable=True)
+    batch.isolation_note = _isolation_note(batch.isolation)
+    if batch.isolation["mode"] == "none":
+        print(
+            "warning: no namespaces here: submissions are NOT contained (network and files); "
+            "limits still apply. See manifest.json.",
+            file=sys.stderr,
+        )
+    return session
+
+
+def _record(
+    batch: _Batch, entry: Submission, worker: WorkerReport | None, done: dict[str, StudentResult], progress: Progress
+) -> None:
+    """A student's grade (``worker`` None: nothing was run), written to OUT/<id>/ and counted."""
+    from grader.commands.batch import results
+
+    mode = batch.isolation["mode"] if batch.isolation else "?"
+    result = results.build(entry, batch.key_of(entry, mode), batch.practices, batch.suite, worker, batch.limits)
+    results.write_student(batch.out, result, batch.fingerprint, batch.isolation_note)
+    if worker is not None:
+        atomic_write(batch.private / "outputs" / f"{entry.safe_id}.log", worker.output_text(), durable=True)
+    done[entry.id] = result
+    progress.finished(entry.id, result.status, f"{result.score:g}/{result.max_score:g}", [])
+
+
+def _manifest(batch: _Batch, final: list[StudentResult], reused: int, skipped: list[str]) -> dict[str, Any]:
+    """manifest.json: what graded, where, how, with which seeds, and how long it took."""
+    from grader.commands.batch import outputs
+
+    suite = batch.suite
+    return {
+        "grader": {"version": _version(), **_git(REPO)},
+        "command": [sys.executable, "-m", "grader", *sys.argv[1:]] if sys.argv else [],
+        "suite_hash": batch.suite_hash,
+        "practices": batch.practices,
+        "environment": batch.fingerprint,
+        "environment_hash": batch.environment,
+        "isolation": batch.isolation,
+        "settings": batch.settings,
+        "seeds": seeds(REPO, batch.practices),
+        "reference": suite.reference,
+        "warnings": [*suite.warnings, *outputs.sandbox_skips(final)],
+        "skipped_entries": skipped,
+        "run": {
+            "graded_now": len(final) - reused,
+            "unchanged": reused,
+            **batch.timings,
+            "wall_s": round(time.monotonic() - batch.started, 1),
+        },
+    }
+
+
+def _write_class(batch: _Batch, final: list[StudentResult], manifest: dict[str, Any]) -> None:
+    """Warn about the sandbox's skips, write the class files, print the summary table."""
+    from grader.commands.batch import outputs
+    from grader.commands.batch.progress import duration
+
+    for warning in outputs.sandbox_skips(final):
+        print(f"warning: {warning}", file=sys.stderr)
+    outputs.write_class_files(batch.out, final, batch.practices, manifest)
+    print()
+    for line in outputs.summary(final):
+        print(line)
+    print(
+        f"\nWrote {batch.out / 'gradebook.csv'}, report.html, manifest.json and {len(final)} student folders "
+        f"in {duration(time.monotonic() - batch.started)}."
+    )
 
 
 def _version() -> str:

@@ -10,8 +10,9 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from grader.commands.batch.results import STATUSES, StudentResult, atomic_write, result_folder
-from grader.core.scoring import SKIPPED_WHERE_GRADED
+from grader.commands.batch.results import STATUSES, StudentResult, result_folder
+from grader.core.files import atomic_write
+from grader.core.scoring import PASSED, SKIPPED_WHERE_GRADED, TestResult
 
 
 def gradebook(results: list[StudentResult], practices: list[int]) -> str:
@@ -46,8 +47,20 @@ def summary(results: list[StudentResult], limit: int = 60) -> list[str]:
 
 def report_html(results: list[StudentResult], manifest: dict[str, Any]) -> str:
     """report.html: score distribution, per-test pass rate, slowest submissions, who needs a look."""
+    parts = _html_head(results, manifest)
+    parts += _status_table(results)
+    parts += _score_distribution(results)
+    parts += _pass_rates(results)
+    parts += _slowest(results)
+    parts += _needs_a_look(results)
+    parts.append("</table></body></html>")
+    return "\n".join(parts)
+
+
+def _html_head(results: list[StudentResult], manifest: dict[str, Any]) -> list[str]:
+    """The page's head, style and title line (submissions, suite, grader version, isolation)."""
     e = html.escape
-    parts = [
+    return [
         "<!doctype html><html><head><meta charset='utf-8'><title>Batch grading report</title>",
         "<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}.bar{background:#4a7;height:12px}"
@@ -57,57 +70,91 @@ def report_html(results: list[StudentResult], manifest: dict[str, Any]) -> str:
         f"grader {e(str(manifest.get('grader', {}).get('version', '')))}; "
         f"isolation: {e(manifest.get('isolation', {}).get('mode', ''))}.</p>",
     ]
+
+
+def _status_table(results: list[StudentResult]) -> list[str]:
+    """How many students ended in each status."""
     counts = {status: sum(r.status == status for r in results) for status in STATUSES}
-    parts.append(
-        "<h2>Status</h2><table>"
-        + "".join(f"<tr><td>{s}</td><td class=num>{c}</td></tr>" for s, c in counts.items())
-        + "</table>"
-    )
+    rows = "".join(f"<tr><td>{s}</td><td class=num>{c}</td></tr>" for s, c in counts.items())
+    return ["<h2>Status</h2><table>" + rows + "</table>"]
+
+
+def _score_distribution(results: list[StudentResult]) -> list[str]:
+    """Mean, median and a 10 %-bin histogram of the students' percentages (nothing when no one has a maximum)."""
     percents = [100 * r.score / r.max_score for r in results if r.max_score]
-    if percents:
+    if not percents:
+        return []
+    parts = [
+        f"<h2>Score distribution</h2><p>mean {statistics.mean(percents):.1f} %, "
+        f"median {statistics.median(percents):.1f} %</p><table>"
+    ]
+    bins = [0] * 11
+    for value in percents:
+        bins[min(10, int(value // 10))] += 1
+    top = max(bins) or 1
+    for index, count in enumerate(bins):
+        label = "100 %" if index == 10 else f"{index * 10}-{index * 10 + 9} %"
         parts.append(
-            f"<h2>Score distribution</h2><p>mean {statistics.mean(percents):.1f} %, "
-            f"median {statistics.median(percents):.1f} %</p><table>"
+            f"<tr><td>{label}</td><td class=num>{count}</td>"
+            f"<td style='width:20em'><div class=bar style='width:{100 * count / top:.0f}%'></div></td></tr>"
         )
-        bins = [0] * 11
-        for value in percents:
-            bins[min(10, int(value // 10))] += 1
-        top = max(bins) or 1
-        for index, count in enumerate(bins):
-            label = "100 %" if index == 10 else f"{index * 10}-{index * 10 + 9} %"
-            parts.append(
-                f"<tr><td>{label}</td><td class=num>{count}</td>"
-                f"<td style='width:20em'><div class=bar style='width:{100 * count / top:.0f}%'></div></td></tr>"
-            )
-        parts.append("</table>")
-    parts.append("<h2>Pass rate per test</h2><p>Among students who handed the practice in.</p><table>")
-    parts.append("<tr><th>test</th><th>name</th><th>points</th><th>passed</th><th>rate</th></tr>")
-    per_test: dict[str, dict[str, Any]] = {}
-    for result in results:
-        for test in result.tests:
-            if test["status"] == "not graded" or not result.practices.get(str(test["practice"]), {}).get("handed_in"):
-                continue
-            row = per_test.setdefault(test["nodeid"], {"test": test, "n": 0, "passed": 0})
-            row["n"] += 1
-            row["passed"] += test["status"] == "passed"
-    for row in sorted(per_test.values(), key=lambda r: [int(x) for x in r["test"]["number"].split(".")]):
-        rate = row["passed"] / row["n"] if row["n"] else 0
+    parts.append("</table>")
+    return parts
+
+
+def _pass_rates(results: list[StudentResult]) -> list[str]:
+    """Per graded test: how many of the students who handed its practice in passed it."""
+    e = html.escape
+    parts = [
+        "<h2>Pass rate per test</h2><p>Among students who handed the practice in.</p><table>",
+        "<tr><th>test</th><th>name</th><th>points</th><th>passed</th><th>rate</th></tr>",
+    ]
+    for test, passed, handed_in in _test_counts(results):
+        rate = passed / handed_in if handed_in else 0
         parts.append(
-            f"<tr><td>{e(row['test']['number'])}</td><td>{e(row['test']['name'])}</td>"
-            f"<td class=num>{row['test']['max_score']:g}</td><td class=num>{row['passed']}/{row['n']}</td>"
+            f"<tr><td>{e(test.number)}</td><td>{e(test.name)}</td>"
+            f"<td class=num>{test.max_score:g}</td><td class=num>{passed}/{handed_in}</td>"
             f"<td style='width:12em'><div class=bar style='width:{100 * rate:.0f}%'></div></td></tr>"
         )
-    parts.append(
-        "</table><h2>Slowest submissions</h2><table><tr><th>student</th><th>seconds</th><th>peak MB</th><th>status</th></tr>"
-    )
+    return parts
+
+
+def _test_counts(results: list[StudentResult]) -> list[tuple[TestResult, int, int]]:
+    """(first student's result of the test, students who passed it, students graded on it) per graded test,
+    in test-number order; only students who handed the test's practice in count."""
+    counts: dict[str, list[Any]] = {}
+    for result in results:
+        for test in map(TestResult.from_json, result.tests):
+            if not test.graded or not result.practices.get(str(test.practice), {}).get("handed_in"):
+                continue
+            row = counts.setdefault(test.nodeid, [test, 0, 0])
+            row[1] += test.status == PASSED
+            row[2] += 1
+    rows = sorted(counts.values(), key=lambda row: [int(x) for x in row[0].number.split(".")])
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def _slowest(results: list[StudentResult]) -> list[str]:
+    """The ten submissions that took longest, with their peak memory."""
+    e = html.escape
+    parts = [
+        "</table><h2>Slowest submissions</h2><table><tr><th>student</th><th>seconds</th><th>peak MB</th>"
+        "<th>status</th></tr>"
+    ]
     for result in sorted(results, key=lambda r: -r.duration_s)[:10]:
         parts.append(
             f"<tr><td><a href='{e(result_folder(result.id))}/feedback.md'>{e(result.id)}</a></td>"
-            f"<td class=num>{result.duration_s:.1f}</td><td class=num>{result.peak_rss_mb:.0f}</td><td>{result.status}</td></tr>"
+            f"<td class=num>{result.duration_s:.1f}</td><td class=num>{result.peak_rss_mb:.0f}</td>"
+            f"<td>{result.status}</td></tr>"
         )
-    parts.append("</table><h2>Needs a look</h2>")
-    for warning in sandbox_skips(results):
-        parts.append(f"<p>Grading environment: {e(warning)}</p>")
+    return parts
+
+
+def _needs_a_look(results: list[StudentResult]) -> list[str]:
+    """The sandbox's skips, then every student whose status or flags a human should look at (table left open)."""
+    e = html.escape
+    parts = ["</table><h2>Needs a look</h2>"]
+    parts += [f"<p>Grading environment: {e(warning)}</p>" for warning in sandbox_skips(results)]
     parts.append("<table><tr><th>student</th><th>status</th><th>why</th></tr>")
     for result in sorted(results, key=lambda r: r.id):
         if result.status in ("graded", "partial") and not result.flags:
@@ -117,8 +164,7 @@ def report_html(results: list[StudentResult], manifest: dict[str, Any]) -> str:
             f"<tr><td><a href='{e(result_folder(result.id))}/feedback.md'>{e(result.id)}</a></td>"
             f"<td>{result.status}</td><td>{e(why[:400])}</td></tr>"
         )
-    parts.append("</table></body></html>")
-    return "\n".join(parts)
+    return parts
 
 
 def sandbox_skips(results: list[StudentResult]) -> list[str]:
@@ -127,9 +173,9 @@ def sandbox_skips(results: list[StudentResult]) -> list[str]:
     the sandbox sees less than the reference run did, and an instructor should look."""
     counts: dict[str, list[Any]] = {}
     for result in results:
-        for test in result.tests:
-            if str(test["output"]).startswith(SKIPPED_WHERE_GRADED):
-                entry = counts.setdefault(test["number"], [test["name"], 0, test["output"]])
+        for test in map(TestResult.from_json, result.tests):
+            if test.output.startswith(SKIPPED_WHERE_GRADED):
+                entry = counts.setdefault(test.number, [test.name, 0, test.output])
                 entry[1] += 1
     return [
         f"test {number} ({name}) was skipped in {count} student run(s) although the reference run graded it; "

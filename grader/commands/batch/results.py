@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.commands.batch.runner import Outcome
+from grader.commands.batch.monitor import WorkerReport
 from grader.commands.batch.sandbox import EXIT_SETUP, Limits
 from grader.commands.batch.stream import EXIT_CHANNEL, EXIT_LIMIT, EXIT_TAMPER
-from grader.commands.batch.submissions import Submission, describe_missing
+from grader.commands.batch.submissions import FoundFile, Submission, describe_missing
 from grader.commands.batch.trusted import TestInfo, TrustedSuite
 from grader.core import report, scoring, student
-from grader.core.scoring import FAILED, NOT_GRADED, PASSED, TestResult, group
+from grader.core.files import atomic_write
+from grader.core.scoring import FAILED, NOT_GRADED, PASSED, PracticeScore, TestResult, group
 from grader.practices import PRACTICES
 
 GRADED, PARTIAL, TIMEOUT, CRASHED, INVALID = "graded", "partial", "timeout", "crashed", "invalid"
@@ -98,39 +99,39 @@ def _crash_excerpt(output: str) -> str:
     return ""
 
 
-def _ending(outcome: Outcome, limits: Limits) -> tuple[str, str]:
+def _ending(worker: WorkerReport, limits: Limits) -> tuple[str, str]:
     """(status, why) of a run that did not finish normally, or ("", "") when it did."""
-    status = outcome.exit_status
-    if outcome.setup_error:
-        return CRASHED, f"the grader could not prepare the sandbox: {outcome.setup_error} (not your code)"
-    if outcome.tamper:
-        changed = "; ".join(outcome.tamper.get("changes", [])[:3])
+    status = worker.exit_status
+    if worker.setup_error:
+        return CRASHED, f"the grader could not prepare the sandbox: {worker.setup_error} (not your code)"
+    if worker.tamper:
+        changed = "; ".join(worker.tamper.get("changes", [])[:3])
         return INVALID, f"tampering detected: {changed}. Submissions must not modify pytest or the grader."
-    if outcome.forged:
-        return INVALID, f"the results channel was forged: {outcome.forged[0]}"
-    if outcome.limit:  # reported by the worker itself: whatever the parent did next is a consequence
-        return CRASHED, f"stopped: {_limit_text(str(outcome.limit.get('kind')), limits)} was exceeded"
-    if outcome.killed == "timeout":
+    if worker.forged:
+        return INVALID, f"the results channel was forged: {worker.forged[0]}"
+    if worker.limit:  # reported by the worker itself: whatever the parent did next is a consequence
+        return CRASHED, f"stopped: {_limit_text(str(worker.limit.get('kind')), limits)} was exceeded"
+    if worker.killed == "timeout":
         return TIMEOUT, f"stopped after {limits.timeout_s:g} s: {_limit_text('timeout', limits)} was reached"
-    if outcome.killed:
-        return CRASHED, f"stopped: {_limit_text(outcome.killed, limits)} was exceeded"
+    if worker.killed:
+        return CRASHED, f"stopped: {_limit_text(worker.killed, limits)} was exceeded"
     if status is not None and os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         if number == signal.SIGXCPU:
             return TIMEOUT, "stopped: the CPU time limit was reached"
         if number == signal.SIGXFSZ:
             return CRASHED, f"stopped: {_limit_text('file size', limits)} was exceeded"
-        excerpt = _crash_excerpt(outcome.output_text())
+        excerpt = _crash_excerpt(worker.output_text())
         text = f"the grading process was killed by {_signal_name(number)}"
         if number == signal.SIGSEGV:
             text += " (a segmentation fault: native code read invalid memory, e.g. ctypes or a CUDA misuse)"
         return CRASHED, text + (f"\n{excerpt}" if excerpt else "")
-    if outcome.done is not None and outcome.done.get("exitstatus") in (3, 4):
+    if worker.done is not None and worker.done.get("exitstatus") in (3, 4):
         return CRASHED, (
-            f"pytest stopped with an internal or usage error (exit {outcome.done['exitstatus']}): "
+            f"pytest stopped with an internal or usage error (exit {worker.done['exitstatus']}): "
             "not your code; tell your instructor"
         )
-    if outcome.done is None:
+    if worker.done is None:
         code = os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None
         if code == EXIT_CHANNEL:
             return CRASHED, "the submission closed the grader's results channel"
@@ -145,24 +146,24 @@ def _ending(outcome: Outcome, limits: Limits) -> tuple[str, str]:
     return "", ""
 
 
-def _running(outcome: Outcome | None, suite: TrustedSuite, handed_in: list[int], ending: str) -> str | None:
+def _running(worker: WorkerReport | None, suite: TrustedSuite, handed_in: list[int], ending: str) -> str | None:
     """The name of the test that was running when the run ended early: the one the worker named (a limit,
     tampering), else the first gradable test of a handed-in practice without a result."""
-    if outcome is None or not ending:
+    if worker is None or not ending:
         return None
-    nodeid = (outcome.limit or outcome.tamper or {}).get("nodeid")
+    nodeid = (worker.limit or worker.tamper or {}).get("nodeid")
     named = next((t.name for t in suite.tests if t.nodeid == nodeid), None)
     if named is not None:
         return named
     missing = (
-        t for n in handed_in for t in suite.for_practice(n) if not t.not_graded and t.nodeid not in outcome.results
+        t for n in handed_in for t in suite.for_practice(n) if not t.not_graded and t.nodeid not in worker.results
     )
     return next((t.name for t in missing), None)
 
 
-def _missing_text(info: TestInfo, outcome: Outcome | None, ending: str, why: str, running: str | None) -> str:
+def _missing_text(info: TestInfo, worker: WorkerReport | None, ending: str, why: str, running: str | None) -> str:
     """Why a gradable test of a handed-in practice has no result."""
-    if outcome is None:
+    if worker is None:
         return why
     if ending and running == info.name:
         return f"Not finished: {why}"
@@ -175,14 +176,14 @@ def practice_results(
     number: int,
     handed_in: bool,
     suite: TrustedSuite,
-    outcome: Outcome | None,
+    worker: WorkerReport | None,
     ending: tuple[str, str, str | None],
 ) -> list[TestResult]:
     """Every test of one practice, scored by the one model; the maximum comes from the trusted run only.
 
     ``ending``: the run's early-ending status, why, and the test that was running then.
     """
-    received = outcome.results if outcome is not None else {}
+    received = worker.results if worker is not None else {}
     status, why, running = ending
     tests = []
     for info in suite.for_practice(number):
@@ -193,7 +194,7 @@ def practice_results(
         elif not handed_in:
             tests.append(scoring.not_run(spec, not_handed_in(number), student.MISSING_FILE))
         elif raw is None:
-            text = _missing_text(info, outcome, status, why, running)
+            text = _missing_text(info, worker, status, why, running)
             tests.append(scoring.not_run(spec, text, scoring.INTERNAL if not status else ""))
         else:
             tests.append(scoring.score(spec, scoring.Outcome.from_json(raw), skip_is_failure=True))
@@ -205,15 +206,17 @@ def not_handed_in(number: int) -> str:
     return f"Not handed in: {PRACTICES[number].student_file} was not found in the submission."
 
 
-def _status(submission: Submission, requested: list[int], outcome: Outcome | None, limits: Limits) -> tuple[str, str]:
+def _status(
+    submission: Submission, requested: list[int], worker: WorkerReport | None, limits: Limits
+) -> tuple[str, str]:
     """The submission's ending status and why ("" when it was graded to the end)."""
     present = [n for n in requested if n in submission.files]
     if submission.unreadable:
         return INVALID, submission.unreadable
     if not present:
         return INVALID, describe_missing(requested)
-    if outcome is not None:
-        return _ending(outcome, limits)
+    if worker is not None:
+        return _ending(worker, limits)
     return "", ""
 
 
@@ -222,56 +225,88 @@ def build(
     key: str,
     requested: list[int],
     suite: TrustedSuite,
-    outcome: Outcome | None,
+    worker: WorkerReport | None,
     limits: Limits,
 ) -> StudentResult:
     """Scores per test and practice, the status, its explanation and what needs a human's look."""
-    ending, why = _status(submission, requested, outcome, limits)
-    running = _running(outcome, suite, [n for n in requested if n in submission.files], ending)
-    tests: list[TestResult] = []
-    practices: dict[str, dict[str, Any]] = {}
-    for number in requested:
-        found = submission.files.get(number)
-        scored = practice_results(number, found is not None, suite, outcome, (ending, why, running))
-        tests += scored
-        practices[str(number)] = {
-            "title": PRACTICES[number].title,
-            "score": round(sum(r.score for r in scored), 4),
-            "max": round(sum(r.max_score for r in scored), 4),
-            "handed_in": found is not None,
-            "where": f"{found.where} ({found.placement})" if found else "",
-        }
+    ending, why = _status(submission, requested, worker, limits)
+    running = _running(worker, suite, [n for n in requested if n in submission.files], ending)
+    scores = [
+        _practice_score(number, number in submission.files, suite, worker, (ending, why, running))
+        for number in requested
+    ]
+    tests = [test for practice in scores for test in practice.results]
+    practices = {str(p.practice): _practice_entry(p, submission.files.get(p.practice)) for p in scores}
     missing_files = [n for n in requested if n not in submission.files]
     status = ending or (PARTIAL if missing_files else GRADED)
     if status == PARTIAL:
         why = "not handed in: " + ", ".join(f"practice{n}/{PRACTICES[n].student_file}" for n in missing_files)
     if running is not None:
         why += f"\nIt happened during: {running}"
-    events = [event for raw in (outcome.results.values() if outcome else []) for event in raw.get("events", [])]
+    events = [event for raw in (worker.results.values() if worker else []) for event in raw.get("events", [])]
     return StudentResult(
         id=submission.id,
         key=key,
         status=status,
         detail=why,
-        score=round(sum(p["score"] for p in practices.values()), 4),
-        max_score=round(sum(p["max"] for p in practices.values()), 4),
+        score=round(sum(p.score for p in scores), 4),
+        max_score=round(sum(p.max_score for p in scores), 4),
         practices=practices,
         tests=[test.to_json() for test in tests],
-        submission={
-            "source": submission.source.name,
-            "kind": submission.kind,
-            "hash": submission.content_hash(requested),
-            "files": {str(n): f.where for n, f in sorted(submission.files.items())},
-            "notes": submission.notes,
-        },
+        submission=_submission_entry(submission, requested),
         events=events[:50],
         flags=flags(tests, practices, events),
-        notes=(outcome.notes if outcome is not None else []),
-        duration_s=round(outcome.duration_s, 2) if outcome is not None else 0.0,
-        peak_rss_mb=round(outcome.peak_rss / 2**20, 1) if outcome is not None else 0.0,
-        peak_tasks=outcome.peak_tasks if outcome is not None else 0,
-        output=outcome.output_text()[-16000:] if outcome is not None else "",
+        **_worker_numbers(worker),
     )
+
+
+def _practice_score(
+    number: int,
+    handed_in: bool,
+    suite: TrustedSuite,
+    worker: WorkerReport | None,
+    ending: tuple[str, str, str | None],
+) -> PracticeScore:
+    """One practice's tests and sums, in the one model (``grader.core.scoring``)."""
+    folder = PRACTICES[number].folder
+    return PracticeScore(
+        number, PRACTICES[number].title, folder, practice_results(number, handed_in, suite, worker, ending)
+    )
+
+
+def _practice_entry(scored: PracticeScore, found: FoundFile | None) -> dict[str, Any]:
+    """A practice in result.json: its sums (from ``PracticeScore``) and where its file was found."""
+    return {
+        "title": scored.title,
+        "score": round(scored.score, 4),
+        "max": round(scored.max_score, 4),
+        "handed_in": found is not None,
+        "where": f"{found.where} ({found.placement})" if found else "",
+    }
+
+
+def _submission_entry(submission: Submission, requested: list[int]) -> dict[str, Any]:
+    """What was handed in: the source, its kind and hash, the files graded, notes about the others."""
+    return {
+        "source": submission.source.name,
+        "kind": submission.kind,
+        "hash": submission.content_hash(requested),
+        "files": {str(n): f.where for n, f in sorted(submission.files.items())},
+        "notes": submission.notes,
+    }
+
+
+def _worker_numbers(worker: WorkerReport | None) -> dict[str, Any]:
+    """The worker's notes, time, peak memory and tasks, and the end of its output (nothing without a worker)."""
+    if worker is None:
+        return {"notes": [], "duration_s": 0.0, "peak_rss_mb": 0.0, "peak_tasks": 0, "output": ""}
+    return {
+        "notes": worker.notes,
+        "duration_s": round(worker.duration_s, 2),
+        "peak_rss_mb": round(worker.peak_rss / 2**20, 1),
+        "peak_tasks": worker.peak_tasks,
+        "output": worker.output_text()[-16000:],
+    }
 
 
 # Every graded test of a handed-in practice failed, most of them for one of these reasons: a human should look.
@@ -375,24 +410,15 @@ def write_student(out: Path, result: StudentResult, fingerprint: dict[str, Any],
     """results.json, feedback.md, then result.json last (its presence means the student is done)."""
     folder = out / result_folder(result.id)
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write(folder / "results.json", json.dumps(gradescope(result, fingerprint), indent=2, ensure_ascii=False))
-    atomic_write(folder / "feedback.md", feedback(result, isolation_note))
-    atomic_write(folder / "result.json", json.dumps(result.to_json(), indent=1, ensure_ascii=False))
+    results_json = json.dumps(gradescope(result, fingerprint), indent=2, ensure_ascii=False)
+    atomic_write(folder / "results.json", results_json, durable=True)
+    atomic_write(folder / "feedback.md", feedback(result, isolation_note), durable=True)
+    atomic_write(folder / "result.json", json.dumps(result.to_json(), indent=1, ensure_ascii=False), durable=True)
 
 
 def result_folder(student_id: str) -> str:
     """OUT/<folder> for a student id (the same rule as Submission.safe_id)."""
     return Submission(student_id, Path(student_id), "folder").safe_id
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write through a temporary name and rename: a killed batch never leaves half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def read_student(out: Path, student_id: str) -> StudentResult | None:

@@ -33,7 +33,8 @@ from typing import Any
 import pytest
 
 from grader.backends import requirements
-from grader.core.scoring import RAN_FAILED, Outcome
+from grader.core.files import atomic_write
+from grader.core.scoring import Outcome
 from grader.plugin import hooks
 
 REPORT_ENV = "TRTLAB_BATCH_REPORT"
@@ -477,8 +478,7 @@ class StreamPlugin:
         report = yield
         outcome = hooks.fold(item, report, call.excinfo, self._outcomes)
         limit = limit_hit(call.excinfo) if report.failed else None
-        if limit is not None:
-            outcome.ran, outcome.fraction = RAN_FAILED, 0.0
+        if limit is not None:  # the phase failed, so Outcome.fold has made the test a failure already
             self._result(outcome)
             self.send("limit", kind=limit, nodeid=item.nodeid)
             sys.stdout.flush()
@@ -627,7 +627,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "duration": time.monotonic() - report.started,
         "fingerprint": requirements.fingerprint(),
     }
-    report.path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = report.path.with_name(f".{report.path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
-    os.replace(tmp, report.path)
+    atomic_write(report.path, json.dumps(data, indent=1, default=str))

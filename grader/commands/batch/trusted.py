@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.core.scoring import NOT_GRADED_PREFIX, TestSpec
+from grader.core.scoring import NOT_GRADED_PREFIX, PASSED, RAN_SKIPPED, Outcome, TestSpec, score
 from grader.practices import PRACTICES
 
 SUITE_FILES = ("pyproject.toml",)
@@ -199,19 +199,20 @@ def _die_with_parent() -> None:
     die_with_parent()
 
 
-def _skip_reason(outcome: dict[str, Any] | None) -> str:
+def _skip_reason(outcome: Outcome | None) -> str:
     """Why nobody is graded on a test the reference run skipped ("" when it did not skip)."""
-    if outcome is None or outcome.get("ran") != "skipped":
+    if outcome is None or outcome.ran != RAN_SKIPPED:
         return ""
-    message = str(outcome.get("message", "")).strip()
+    message = outcome.message.strip()
     if message.startswith(NOT_GRADED_PREFIX):
         return f"{message} ({REFERENCE_SKIPPED})"
     return f"{NOT_GRADED_PREFIX}: {REFERENCE_SKIPPED}: {message}"
 
 
 def _from_report(data: dict[str, Any], suite: str, have_solutions: bool) -> TrustedSuite:
-    """Tests and not-graded reasons from the trusted run's report."""
-    outcomes = data.get("outcomes", {})
+    """Tests and not-graded reasons from the trusted run's report; the reference's own grade, scored by the one
+    model (``grader.core.scoring.score``) as a student's would be."""
+    outcomes = {nodeid: Outcome.from_json(raw) for nodeid, raw in data.get("outcomes", {}).items()}
     tests = []
     warnings = []
     reference: dict[str, Any] = {"ran": "solutions" if have_solutions else "stubs", "practices": {}}
@@ -226,12 +227,13 @@ def _from_report(data: dict[str, Any], suite: str, have_solutions: bool) -> Trus
         if have_solutions and not reason:
             sums = reference["practices"].setdefault(str(info.practice), {"score": 0.0, "max": 0.0})
             sums["max"] += info.max_score
-            if outcome is not None and outcome.get("ran") == "passed":
-                sums["score"] += info.max_score * float(outcome.get("fraction", 0.0))
+            result = score(info.spec(), outcome, skip_is_failure=True) if outcome is not None else None
+            if result is not None and result.status == PASSED:
+                sums["score"] += result.score
             else:
+                message = outcome.message if outcome is not None else "not run"
                 warnings.append(
-                    f"the reference solution does not pass {info.nodeid}: "
-                    + (((outcome or {}).get("message", "not run") or "").splitlines() or [""])[0][:200]
+                    f"the reference solution does not pass {info.nodeid}: " + (message.splitlines() or [""])[0][:200]
                 )
     if not have_solutions:
         warnings.append(
