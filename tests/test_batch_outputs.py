@@ -16,7 +16,7 @@ import pytest
 
 from grader.core.paths import REPO
 from grader.practices import PRACTICES
-from tests.conftest import run_batch
+from tests.conftest import grade_outside_repo, make_submission, run_batch
 
 
 def _practices() -> list[int]:
@@ -71,10 +71,14 @@ def _messy_entries(subs: Path) -> None:
         REPO / "tests" / "hostile" / "os_exit" / "practice5" / "profile_parser.py", subs / "crashed" / "practice5"
     )
     (subs / "syntax" / "practice3").mkdir(parents=True)
-    broken = (REPO / "solutions" / "practice3" / "dla_build.py").read_text(encoding="utf-8") + "\ndef broken(:\n"
-    (subs / "syntax" / "practice3" / "dla_build.py").write_text(broken, encoding="utf-8")
+    (subs / "syntax" / "practice3" / "dla_build.py").write_text(_broken_dla(), encoding="utf-8")
     (subs / "syntax" / "practice5").mkdir(parents=True)
     shutil.copy(solution5, subs / "syntax" / "practice5")
+
+
+def _broken_dla() -> str:
+    """The Practice 3 solution with a syntax error appended."""
+    return (REPO / "solutions" / "practice3" / "dla_build.py").read_text(encoding="utf-8") + "\ndef broken(:\n"
 
 
 MESSY = {"one-practice", "empty", "crashed", "syntax"}
@@ -187,3 +191,42 @@ def test_hidden_tests_are_graded_in_the_batch_and_its_gradescope_report(out: Pat
     assert all(t.get("status") == "passed" for t in hidden if t["max_score"] > 0)
     stub = json.loads((out / "stub" / "results.json").read_text(encoding="utf-8"))
     assert all(t["score"] == 0 for t in stub["tests"] if t["visibility"] == "hidden")
+
+
+def _plugin_report(root: Path, files: dict[int, str]) -> dict:
+    """A student's own run (the plugin's results.json) on ``files`` (practice -> text), messages relative to it."""
+    for number, text in files.items():
+        make_submission(root, "student", number, {PRACTICES[number].student_file: text})
+    folder = root / "student"
+    return grade_outside_repo(folder, "--start-dir", str(folder)).report
+
+
+@pytest.mark.parametrize("student", ["stub", "syntax"])
+def test_the_plugin_and_the_batch_score_a_submission_alike(out: Path, tmp_path: Path, student: str) -> None:
+    """One model of outcomes (grader.core.scoring): the plugin's results.json and the batch's for the same files
+    give every test the same status, points, maximum and message, and every practice the same sums. The one
+    difference is by design: a test the batch's reference run could not grade says so after the plugin's reason."""
+    if student == "stub":
+        files = {
+            n: (REPO / "assignments" / f"practice{n}" / PRACTICES[n].student_file).read_text() for n in _practices()
+        }
+    else:
+        files = {3: _broken_dla(), 5: (REPO / "solutions" / "practice5" / "profile_parser.py").read_text()}
+    plugin = _plugin_report(tmp_path, files)
+    batch = json.loads((out / student / "results.json").read_text(encoding="utf-8"))
+    in_batch = {test["extra_data"]["nodeid"]: test for test in batch["tests"]}
+    assert len(plugin["tests"]) == sum(
+        len([t for t in batch["tests"] if t["number"].startswith(f"{n}.")]) for n in files
+    )
+    for mine in plugin["tests"]:
+        theirs = in_batch["assignments/" + mine["extra_data"]["nodeid"]]
+        same = ("name", "number", "visibility", "status", "score", "max_score")
+        assert {k: mine.get(k) for k in same} == {k: theirs.get(k) for k in same}, mine["extra_data"]["nodeid"]
+        if "status" in mine:
+            assert mine["output"] == theirs["output"], mine["extra_data"]["nodeid"]
+        else:
+            assert theirs["output"].startswith(mine["output"]), mine["extra_data"]["nodeid"]
+    sums = ("score", "max_score", "passed", "graded", "not_graded")
+    by_practice = {p["practice"]: {k: p[k] for k in sums} for p in batch["extra_data"]["practices"]}
+    for practice in plugin["extra_data"]["practices"]:
+        assert {k: practice[k] for k in sums} == by_practice[practice["practice"]], practice["practice"]
