@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.core.scoring import NOT_GRADED_PREFIX, PASSED, RAN_SKIPPED, Outcome, TestSpec, score
+from grader.core.scoring import NOT_GRADED_PREFIX, PASSED, RAN_SKIPPED, Outcome, TestSpec, not_run, score
 from grader.practices import PRACTICES
 
 SUITE_FILES = ("pyproject.toml",)
@@ -225,16 +225,15 @@ def _from_report(data: dict[str, Any], suite: str, have_solutions: bool) -> Trus
         )  # fmt: skip
         tests.append(info)
         if have_solutions and not reason:
+            spec = info.spec()
+            result = score(spec, outcome, skip_is_failure=True) if outcome is not None else not_run(spec, "not run")
             sums = reference["practices"].setdefault(str(info.practice), {"score": 0.0, "max": 0.0})
-            sums["max"] += info.max_score
-            result = score(info.spec(), outcome, skip_is_failure=True) if outcome is not None else None
-            if result is not None and result.status == PASSED:
+            sums["max"] += result.max_score
+            if result.status == PASSED:
                 sums["score"] += result.score
             else:
-                message = outcome.message if outcome is not None else "not run"
-                warnings.append(
-                    f"the reference solution does not pass {info.nodeid}: " + (message.splitlines() or [""])[0][:200]
-                )
+                first_line = (result.output.splitlines() or [""])[0][:200]
+                warnings.append(f"the reference solution does not pass {info.nodeid}: {first_line}")
     if not have_solutions:
         warnings.append(
             "no solutions/ here: the trusted run graded the stubs, so it learnt which tests this machine cannot run "
