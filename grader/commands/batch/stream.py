@@ -209,6 +209,13 @@ def _trusted_modules() -> dict[str, types.ModuleType]:
 _MISSING = object()
 
 
+def _frozen_record(value: Any) -> bool:
+    """A frozen dataclass instance (a suite's ``StudentFile``, a ``PRACTICE``): immutable, so its replacement
+    is as telling as a replaced tolerance."""
+    params = getattr(type(value), "__dataclass_params__", None)
+    return params is not None and bool(getattr(params, "frozen", False)) and not isinstance(value, type)
+
+
 def _function_state(value: Any) -> tuple[Any, ...]:
     """The contents of a function's closure cells. Its ``__code__``, ``__defaults__`` and ``__kwdefaults__``
     are not read here: each read raises an audit event (a million per submission); replacing them raises
@@ -246,7 +253,7 @@ class Snapshot:
             for attr, value in list(namespace.items()):
                 if attr.startswith("__") or (name, attr) in MUTABLE_GLOBALS:
                     continue
-                if not isinstance(value, _CALLABLES + _CHECKED_VALUES):
+                if not isinstance(value, _CALLABLES + _CHECKED_VALUES) and not _frozen_record(value):
                     continue
                 self._entries.append((namespace, attr, value, f"global {name}.{attr} was replaced"))
                 if isinstance(value, types.FunctionType) and value.__module__ == name and value.__closure__:
@@ -598,6 +605,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "max_score": spec.points,
             "visibility": spec.visibility,
             "number": spec.number,
+            "check": spec.check,
             "requires_missing": missing,
             "skip_reason": requirements.capability(missing[0]).skip_reason() if missing else "",
         }
