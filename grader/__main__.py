@@ -3,80 +3,61 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from types import ModuleType
 
 from grader.core import offline
+
+# name -> (the command's module, its one-line help); each module offers add_arguments(parser) and run(args).
+COMMANDS = {
+    "selfcheck": (
+        "grader.commands.selfcheck",
+        "grade solutions/ (must earn 100%%) and assignments/ (must earn 0%%) and print both tables",
+    ),
+    "profile": (
+        "grader.commands.profile",
+        "summary table and plot of a trtexec profile (JSON export, saved stdout, or an engine on the Jetson)",
+    ),
+    "inspect": (
+        "grader.commands.inspect",
+        "what a trtexec/TensorRT file holds (profile or layer-info JSON, log, calibration cache), read by content",
+    ),
+    "batch": (
+        "grader.commands.batch.cli",
+        "grade a class: one folder or .zip per student, isolated, parallel, resumable",
+    ),
+    "release": (
+        "grader.commands.release",
+        "write the student bundle: assignments, visible tests, photos, README; no solutions or hidden tests",
+    ),
+}
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+    """The parser with one subcommand per entry of ``COMMANDS``, and the commands' modules by name."""
+    parser = argparse.ArgumentParser(prog="python -m grader", description="TensorRT lab grader")
+    subcommands = parser.add_subparsers(dest="command", required=True)
+    modules = {}
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = modules[name] = importlib.import_module(module_name)
+        module.add_arguments(
+            subcommands.add_parser(
+                name,
+                help=help_text,
+                description=module.__doc__,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+        )
+    return parser, modules
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m grader`` and the ``trt-lab`` script."""
-    parser = argparse.ArgumentParser(prog="python -m grader", description="TensorRT lab grader")
-    commands = parser.add_subparsers(dest="command", required=True)
-    from grader.commands import selfcheck
-
-    commands.add_parser(
-        "selfcheck",
-        help="grade solutions/ (must earn 100%%) and assignments/ (must earn 0%%) and print both tables",
-    ).add_argument(
-        "--practices",
-        type=selfcheck.practice_numbers,
-        default=None,
-        help="comma-separated practice numbers (default: all), e.g. a practice you are adding",
-    )
-    from grader.commands import profile as profile_cli
-
-    profile_cli.add_arguments(
-        commands.add_parser(
-            "profile",
-            help="summary table and plot of a trtexec profile (JSON export, saved stdout, or an engine on the Jetson)",
-            description=profile_cli.__doc__,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-    )
-    from grader.commands import inspect as inspect_cli
-
-    inspect_cli.add_arguments(
-        commands.add_parser(
-            "inspect",
-            help="what a trtexec/TensorRT file holds (profile or layer-info JSON, log, calibration cache), read by content",
-            description=inspect_cli.__doc__,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-    )
-    from grader.commands.batch import cli as batch_cli
-
-    batch_cli.add_arguments(
-        commands.add_parser(
-            "batch",
-            help="grade a class: one folder or .zip per student, isolated, parallel, resumable",
-            description=batch_cli.__doc__,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-    )
-    from grader.commands import release
-
-    release.add_arguments(
-        commands.add_parser(
-            "release",
-            help="write the student bundle: assignments, visible tests, photos, README; no solutions or hidden tests",
-            description=release.__doc__,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-    )
+    parser, modules = build_parser()
     args = parser.parse_args(argv)
     offline.apply()
-    if args.command == "selfcheck":
-        return selfcheck.run(practices=args.practices)
-    if args.command == "profile":
-        return profile_cli.run(args)
-    if args.command == "inspect":
-        return inspect_cli.run(args)
-    if args.command == "batch":
-        return batch_cli.run(args)
-    if args.command == "release":
-        return release.run(args)
-    parser.error(f"unknown command {args.command}")
-    return 2
+    return int(modules[args.command].run(args))
 
 
 if __name__ == "__main__":

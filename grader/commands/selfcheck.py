@@ -62,7 +62,22 @@ def grade_tree(root: Path, tree: str, practices: list[int] | None = None) -> Fol
     return FolderGrade(str(root / tree), grade.report, grade.returncode)
 
 
-def run(root: Path = REPO, practices: list[int] | None = None) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``selfcheck [--practices N,M]``."""
+    parser.add_argument(
+        "--practices",
+        type=practice_numbers,
+        default=None,
+        help="comma-separated practice numbers (default: all), e.g. a practice you are adding",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """The command: check every practice, or those of ``--practices``."""
+    return check(practices=args.practices)
+
+
+def check(root: Path = REPO, practices: list[int] | None = None) -> int:
     """Grade solutions/ (must earn 100 %) and assignments/ (must earn 0 %); 0 when both hold."""
     expectations = (("solutions", 1.0), ("assignments", 0.0))
     grades = [(grade_tree(root, name, practices), share) for name, share in expectations]
