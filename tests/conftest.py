@@ -41,13 +41,21 @@ def grade_outside_repo(root: Path, *extra_args: str) -> FolderGrade:
     return grade_folder(root, "-c", str(REPO / "pyproject.toml"), "--rootdir", str(root), *extra_args, quiet=True)
 
 
-def results_by_submission(grade: FolderGrade) -> dict[str, dict[str, dict]]:
-    """``{submission name: {test function: results.json test entry}}``."""
+def checks_by_submission(grade: FolderGrade) -> dict[str, dict[str, dict]]:
+    """``{submission name: {check id: results.json test entry}}``: tests by their stable id (``@pytest.mark.check``),
+    which a renamed test function keeps."""
     out: dict[str, dict[str, dict]] = {}
     for test in grade.report["tests"]:
-        nodeid = test["extra_data"]["nodeid"]
-        out.setdefault(nodeid.split("/")[0], {})[nodeid.split("::")[-1]] = test
+        submission = test["extra_data"]["nodeid"].split("/")[0]
+        check = test["extra_data"]["check"]
+        assert check not in out.get(submission, {}), f"two tests of {submission} share the check id {check}"
+        out.setdefault(submission, {})[check] = test
     return out
+
+
+def function_name(test: dict) -> str:
+    """The suite function behind a results.json test entry (``test_rule_table_row`` for ``...[conv_pads]``)."""
+    return test["extra_data"]["nodeid"].split("::")[-1].split("[")[0]
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +74,8 @@ def grade_variants(
     """The reference file, the stub (when given) and each variant of the reference, graded in one run.
 
     A variant is a list of (old, new) mutations applied to the reference's text; every submission
-    is named after its variant ("reference" and "stub" for the untouched files).
+    is named after its variant ("reference" and "stub" for the untouched files). Each submission's tests
+    are keyed by their check ids.
     """
     text = reference.read_text(encoding="utf-8")
     make_submission(root, "reference", practice, {reference.name: text})
@@ -77,11 +86,11 @@ def grade_variants(
         for old, new in mutations:
             mutated = mutate(mutated, old, new)
         make_submission(root, name, practice, {reference.name: mutated})
-    return results_by_submission(grade_outside_repo(root))
+    return checks_by_submission(grade_outside_repo(root))
 
 
 def failed(tests: dict[str, dict]) -> set[str]:
-    """Names of the graded tests that failed."""
+    """Keys (check ids) of the graded tests that failed."""
     return {name for name, test in tests.items() if test.get("status") == "failed"}
 
 
@@ -111,20 +120,21 @@ def assert_stub_earns_nothing(tests: dict[str, dict]) -> None:
 def assert_release_cut_keeps_the_visible_suite(
     graded_reference: dict[str, dict], tmp_path: Path, practice: int, hidden: set[str], solution: Path
 ) -> None:
-    """The release cuts exactly ``hidden`` from the practice's suite, and what is left, on its own (as the test
-    entry), grades ``solution`` with every visible test passing."""
+    """The release cuts exactly the ``hidden`` checks' functions from the practice's suite, and what is left, on its
+    own (as the test entry), grades ``solution`` with every visible test passing."""
     from grader.commands import release
 
     suites = tmp_path / "grader" / "practices"
     shutil.copytree(REPO / "grader" / "practices" / f"practice{practice}", suites / f"practice{practice}")
     removed = release.strip_hidden(suites)
-    assert sorted(line.split("::")[1].split()[0] for line in removed) == sorted(hidden)
+    functions = {function_name(graded_reference[check]) for check in hidden}
+    assert sorted(line.split("::")[1].split()[0] for line in removed) == sorted(functions)
     text = (suites / f"practice{practice}" / "suite.py").read_text(encoding="utf-8")
-    assert not [name for name in hidden if name in text]
+    assert not [name for name in functions | hidden if name in text]
     # The cut suite as the test entry itself: nothing of the hidden tests is left to import.
     folder = make_submission(tmp_path / "subs", "cut", practice, {solution.name: solution.read_text(encoding="utf-8")})
     (folder / f"test_practice{practice}.py").write_text(text, encoding="utf-8")
-    tests = results_by_submission(grade_outside_repo(tmp_path / "subs"))["cut"]
+    tests = checks_by_submission(grade_outside_repo(tmp_path / "subs"))["cut"]
     assert set(tests) == set(graded_reference) - hidden
     assert failed(tests) == set()
     assert all(test.get("visibility") == "visible" for test in tests.values())
@@ -138,7 +148,7 @@ def suite_after_release_cut(tmp_path: Path, practice: int) -> tuple[list[str], s
     shutil.copytree(REPO / "grader", tmp_path / "grader", ignore=shutil.ignore_patterns("__pycache__"))
     removed = release.strip_hidden(tmp_path / "grader" / "practices")
     names = subprocess.run(
-        [sys.executable, "-c", f"import grader.practices.practice{practice} as m; print(' '.join(sorted(dir(m))))"],
+        [sys.executable, "-c", f"import grader.practices.practice{practice}.suite as m; print(' '.join(sorted(dir(m))))"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

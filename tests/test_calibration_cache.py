@@ -15,7 +15,7 @@ from onnx import TensorProto, helper
 
 from grader.practices.practice2 import calibration_cache
 from grader.tools import models
-from tests.conftest import grade_outside_repo, make_submission, results_by_submission
+from tests.conftest import checks_by_submission, grade_outside_repo, make_submission
 
 SHARED_CACHE = (
     Path(__file__).resolve().parents[2] / "shared/reference/calibration-caches/trt8510_entropy2_mnistcnn.calib.cache"
@@ -222,8 +222,8 @@ def test_practice2_grades_a_handed_in_cache(tmp_path: Path) -> None:
         (folder / "calib.cache").write_text(cache, encoding="utf-8")
     make_submission(tmp_path, "absent", 2, {"data_loader.py": solution})
     results = {
-        name: tests["test_calibration_cache_scale"]
-        for name, tests in results_by_submission(grade_outside_repo(tmp_path, "-k", "calibration_cache")).items()
+        name: tests["p2.calibration_cache.scale"]
+        for name, tests in checks_by_submission(grade_outside_repo(tmp_path, "-k", "calibration_cache")).items()
     }
     assert results["good"]["status"] == "passed" and results["good"]["max_score"] == 2
     assert results["raw_pixels"]["status"] == "failed" and "0..255 pixels" in results["raw_pixels"]["output"]

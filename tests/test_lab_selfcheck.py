@@ -12,7 +12,7 @@ from grader.practices import PRACTICES
 
 # Module settings the stubs leave for the student to fix (not functions, so they cannot raise
 # NotImplementedError): these fail with their own message instead.
-STUB_SETTINGS = {"test_calib_dir_default": "CALIB_DIR"}
+STUB_SETTINGS = {"p2.settings.calib_dir_default": "CALIB_DIR"}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_stubs_earn_nothing(assignments: FolderGrade) -> None:
     """assignments/ earns 0, and every failure says the function is not implemented yet."""
     assert assignments.max_score > 0 and assignments.score == 0
     for test in assignments.report["tests"]:
-        setting = STUB_SETTINGS.get(test["extra_data"]["nodeid"].split("::")[-1])
+        setting = STUB_SETTINGS.get(test["extra_data"]["check"])
         if test.get("status") == "failed":
             expected = setting or "not implemented yet"
             assert expected in test["output"], (test["name"], test["output"])

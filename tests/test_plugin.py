@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+from grader.core.paths import REPO
 
 pytest_plugins = ["pytester"]
 
@@ -299,3 +307,135 @@ def test_a_skip_reason_is_shown_whole(graded: tuple[pytest.RunResult, dict]) -> 
     reason = next(t["output"] for t in report["tests"] if t["extra_data"]["nodeid"].endswith("test_needs_tensorrt"))
     assert " ".join(reason.split()) in " ".join(table.split())
     assert "section 'Jetson setup (JetPack 6.2)'" in table
+
+
+# ---------------------------------------------------------------- stable check ids (issue 14, item 7)
+
+CHECKED = '''
+import pytest
+from grader.plugin.suite_tools import case
+
+@pytest.mark.points(1)
+@pytest.mark.check("p9.first")
+def test_first():
+    """the first check"""
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("value", [case("p9.cases.one", 1, title="the case one"), case("p9.cases.two", 2)])
+def test_cases(value):
+    """a parametrized check"""
+'''
+
+
+def test_check_ids_and_case_titles_reach_results_json(pytester: pytest.Pytester) -> None:
+    """Every test's check id is in its extra_data; a case's title replaces the docstring, else ``[id]`` follows it."""
+    folder = pytester.mkdir("practice9")
+    (folder / "test_practice9.py").write_text(CHECKED)
+    pytester.runpytest_subprocess("practice9", "--grade-report", "report.json")
+    report = json.loads((pytester.path / "report.json").read_text())
+    names = {t["extra_data"]["check"]: t["name"] for t in report["tests"]}
+    assert names == {
+        "p9.first": "the first check",
+        "p9.cases.one": "the case one",
+        "p9.cases.two": "a parametrized check [two]",
+    }
+
+
+@pytest.mark.parametrize(
+    ("entry", "error"),
+    [
+        ("@pytest.mark.points(1)\n@pytest.mark.check('p3.x')\ndef test_x():\n    pass\n", "needs one id such as 'p9."),
+        ("@pytest.mark.points(1)\n@pytest.mark.check('p9.Big Name')\ndef test_x():\n    pass\n", "lower case, dotted"),
+        (
+            "@pytest.mark.points(1)\n@pytest.mark.check('p9.same')\ndef test_x():\n    pass\n"
+            "@pytest.mark.points(1)\n@pytest.mark.check('p9.same')\ndef test_y():\n    pass\n",
+            "check id 'p9.same' is already",
+        ),
+        (
+            "@pytest.mark.points(1)\n@pytest.mark.check('p9.shared')\n@pytest.mark.parametrize('v', [1, 2])\n"
+            "def test_x(v):\n    pass\n",
+            "each test of a practice needs its own",
+        ),
+    ],
+)
+def test_bad_check_ids_are_usage_errors(pytester: pytest.Pytester, entry: str, error: str) -> None:
+    """A check id of another practice, a malformed one, or one used twice (two cases of one test too) stops the run."""
+    folder = pytester.mkdir("practice9")
+    (folder / "test_practice9.py").write_text(f"import pytest\n{entry}")
+    result = pytester.runpytest_subprocess("practice9")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert error in result.stderr.str()
+
+
+def test_a_package_requirement_keeps_the_cpu_time_limit(pytester: pytest.Pytester) -> None:
+    """Only the board's capabilities give a test the board's long limit; a Python package (timm) does not."""
+    folder = pytester.mkdir("practice9")
+    (folder / "test_practice9.py").write_text(
+        "import pytest\n@pytest.mark.points(1)\n@pytest.mark.requires('timm')\ndef test_t(request):\n    '''t'''\n"
+        "    assert request.node.get_closest_marker('timeout').args == (120.0,)\n"
+    )
+    result = pytester.runpytest_subprocess("practice9")
+    result.assert_outcomes(passed=1)
+
+
+# What each practice's suite checks, collected by the real plugin (``{practice: {check id: function name}}``).
+COLLECT_CHECKS = """
+import json, sys
+import pytest
+from grader.plugin import hooks
+
+class Checks:
+    def pytest_collection_finish(self, session):
+        found = {}
+        for nodeid, spec in session.config.stash[hooks.SESSION].specs.items():
+            found.setdefault(str(spec.practice), {})[spec.check] = nodeid.split("::")[-1].split("[")[0]
+        print("CHECKS " + json.dumps(found))
+
+pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", *sys.argv[1:]], plugins=[Checks()])
+"""
+
+
+def collected_checks(lab: Path, *folders: str) -> dict[int, dict[str, str]]:
+    """The check ids of the suites that grade ``folders`` of the lab at ``lab`` (its own grader first on the path)."""
+    done = subprocess.run(
+        [sys.executable, "-c", COLLECT_CHECKS, *folders],
+        cwd=lab,
+        env={**os.environ, "PYTHONPATH": str(lab)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    line = next((line for line in done.stdout.splitlines() if line.startswith("CHECKS ")), None)
+    assert line is not None, done.stdout[-2000:] + done.stderr[-2000:]
+    return {int(practice): checks for practice, checks in json.loads(line.removeprefix("CHECKS ")).items()}
+
+
+def table_ids(practice: int) -> set[str]:
+    """Every test a practice's mistakes self-test names: what must fail, whose message it reads, HIDDEN."""
+    module = importlib.import_module(f"tests.test_practice{practice}_mistakes")
+    named: set[str] = set(getattr(module, "HIDDEN", set()))
+    for _, failing, messages in module.MISTAKES.values():
+        named |= set(failing) | (set(messages) if isinstance(messages, dict) else set())
+    return named
+
+
+def test_mistake_tables_name_checks_that_survive_a_rename(tmp_path: Path) -> None:
+    """The mistake tables name tests by check id only, every id exists in its suite, and renaming every suite
+    function (a copy of the grader where each ``def test_x`` is ``def test_x_renamed``) changes no check id."""
+    folders = [f"solutions/practice{n}" for n in range(1, 6)]
+    before = collected_checks(REPO, *folders)
+    for practice in range(1, 6):
+        named = table_ids(practice)
+        assert named and named <= set(before[practice]), sorted(named - set(before[practice]))
+        assert not named & set(before[practice].values()), "a mistake table names a function, not a check id"
+    lab = tmp_path / "lab"
+    ignore = shutil.ignore_patterns("__pycache__")
+    for name in ("grader", "solutions", "calib_images", "eval_images", "real_files"):
+        if (REPO / name).exists():
+            shutil.copytree(REPO / name, lab / name, ignore=ignore)
+    shutil.copy(REPO / "pyproject.toml", lab / "pyproject.toml")
+    for suite in (lab / "grader" / "practices").glob("practice*/suite.py"):
+        suite.write_text(re.sub(r"^def (test_\w+)\(", r"def \1_renamed(", suite.read_text(), flags=re.M))
+    after = collected_checks(lab, *folders)
+    assert {n: set(checks) for n, checks in after.items()} == {n: set(checks) for n, checks in before.items()}
+    assert all(function.endswith("_renamed") for checks in after.values() for function in checks.values())

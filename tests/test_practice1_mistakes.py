@@ -18,19 +18,19 @@ from tests.conftest import (
 REPO = Path(__file__).resolve().parent.parent
 SOLUTION = REPO / "solutions" / "practice1" / "export_onnx.py"
 STUB = REPO / "assignments" / "practice1" / "export_onnx.py"
-HIDDEN = {"test_export_model_accepts_str_path", "test_export_timm_returns_path", "test_export_yolo_returns_path"}
+HIDDEN = {"p1.export_model.str_path", "p1.export_timm.returns_path", "p1.export_yolo.returns_path"}
 
 # name: (mutations on the reference solution, tests that must fail, text their message must contain)
 MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
     "wrong_opset": (
         [("opset_version=opset,", "opset_version=18,")],
-        {"test_export_model_opset"},
+        {"p1.export_model.opset"},
         "opset 18",
     ),
     "unnamed_input": (
         # Without input_names the input is 'input.1', so dynamic_axes keyed 'input' no longer applies.
         [('input_names=["input"],', "")],
-        {"test_export_model_io_names", "test_export_model_dynamic_batch"},
+        {"p1.export_model.io_names", "p1.export_model.dynamic_batch"},
         "'input.1'",
     ),
     "external_data": (
@@ -42,28 +42,28 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
                 "    return onnx_path\n\n\ndef export_timm",
             )
         ],
-        {"test_export_model_single_file"},
+        {"p1.export_model.single_file"},
         ".data",
     ),
     "wrong_output_name": (
         [('output_names=["output"],', 'output_names=["logits"],')],
-        {"test_export_model_io_names"},
+        {"p1.export_model.io_names"},
         "'logits'",
     ),
     "wrong_output_tensor": (
         # Drops the classifier: exports 512 features instead of 1000 logits.
         [("model = model.eval()", "model = torch.nn.Sequential(*list(model.eval().children())[:-1])")],
         {
-            "test_export_model_shapes",
-            "test_export_model_matches_pytorch",
-            "test_export_model_dynamic_batch",
-            "test_export_timm_matches_model",
+            "p1.export_model.shapes",
+            "p1.export_model.matches_pytorch",
+            "p1.export_model.dynamic_batch",
+            "p1.export_timm.matches_model",
         },
         "x512",
     ),
     "returns_str": (
         [("    return onnx_path\n\n\ndef export_timm", "    return str(onnx_path)\n\n\ndef export_timm")],
-        {"test_export_model_returns_path"},
+        {"p1.export_model.returns_path"},
         "returned str",
     ),
     "returns_its_argument": (
@@ -74,17 +74,17 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
                 "    Path(onnx_path).parent.mkdir(",
             )
         ],
-        {"test_export_model_accepts_str_path"},
+        {"p1.export_model.str_path"},
         "returned str",
     ),
     "str_path_crashes": (
         [("    onnx_path = Path(onnx_path)\n    onnx_path.parent.mkdir(", "    onnx_path.parent.mkdir(")],
-        {"test_export_model_accepts_str_path"},
+        {"p1.export_model.str_path"},
         "Here onnx_path was a str",
     ),
     "timm_returns_nothing": (
         [("    return export_model(model, onnx_path, input_shape", "    export_model(model, onnx_path, input_shape")],
-        {"test_export_timm_returns_path"},
+        {"p1.export_timm.returns_path"},
         "returned NoneType None",
     ),
     "yolo_returns_str": (
@@ -94,7 +94,7 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
                 "        shutil.move(str(exported), str(target))\n    return str(target)",
             )
         ],
-        {"test_export_yolo_returns_path"},
+        {"p1.export_yolo.returns_path"},
         "returned str",
     ),
     "writes_nothing": (
@@ -105,42 +105,42 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
             )
         ],
         {
-            "test_export_model_writes_valid_onnx",
-            "test_export_model_single_file",
-            "test_export_model_opset",
-            "test_export_model_ir_version",
-            "test_export_model_io_names",
-            "test_export_model_shapes",
-            "test_export_model_matches_pytorch",
-            "test_export_model_input_shape",
-            "test_export_model_dynamic_batch",
-            "test_export_timm_matches_model",
+            "p1.export_model.valid_onnx",
+            "p1.export_model.single_file",
+            "p1.export_model.opset",
+            "p1.export_model.ir_version",
+            "p1.export_model.io_names",
+            "p1.export_model.shapes",
+            "p1.export_model.matches_pytorch",
+            "p1.export_model.input_shape",
+            "p1.export_model.dynamic_batch",
+            "p1.export_timm.matches_model",
         },
         "wrote nothing at onnx_path",
     ),
     "raises": (
         [("    onnx_path = Path(onnx_path)\n", "    onnx_path = Path(onnx_path)\n    raise ValueError('bad shape')\n")],
         {
-            "test_export_model_writes_valid_onnx",
-            "test_export_model_returns_path",
-            "test_export_model_single_file",
-            "test_export_model_opset",
-            "test_export_model_ir_version",
-            "test_export_model_io_names",
-            "test_export_model_shapes",
-            "test_export_model_matches_pytorch",
-            "test_export_model_input_shape",
-            "test_export_model_dynamic_batch",
-            "test_export_timm_creates_model",
-            "test_export_timm_matches_model",
-            "test_export_model_accepts_str_path",
-            "test_export_timm_returns_path",
+            "p1.export_model.valid_onnx",
+            "p1.export_model.returns_path",
+            "p1.export_model.single_file",
+            "p1.export_model.opset",
+            "p1.export_model.ir_version",
+            "p1.export_model.io_names",
+            "p1.export_model.shapes",
+            "p1.export_model.matches_pytorch",
+            "p1.export_model.input_shape",
+            "p1.export_model.dynamic_batch",
+            "p1.export_timm.creates_model",
+            "p1.export_timm.matches_model",
+            "p1.export_model.str_path",
+            "p1.export_timm.returns_path",
         },
         "raised ValueError: bad shape",
     ),
     "yolo_left_in_cwd": (
         [("    if onnx_path is None:\n        return exported\n", "    return exported\n")],
-        {"test_export_yolo_writes_opset17", "test_export_yolo_io"},
+        {"p1.export_yolo.opset17", "p1.export_yolo.io"},
         "wrote nothing at onnx_path",
     ),
 }
@@ -169,7 +169,7 @@ def test_stub_earns_nothing(graded: dict[str, dict[str, dict]]) -> None:
 
 def test_file_elsewhere_names_both_full_paths(graded: dict[str, dict[str, dict]]) -> None:
     """export_yolo leaving its file in the working folder: the message gives where it was expected and where it is."""
-    output = graded["yolo_left_in_cwd"]["test_export_yolo_writes_opset17"]["output"]
+    output = graded["yolo_left_in_cwd"]["p1.export_yolo.opset17"]["output"]
     paths = set(re.findall(r"(/\S+?yolov8n\.onnx)", output))
     assert len(paths) == 2, output
     assert any("/cwd/" in path for path in paths) and any("/cwd/" not in path for path in paths), output

@@ -13,6 +13,7 @@ from tests.conftest import (
     assert_loses_exactly,
     assert_stub_earns_nothing,
     failed,
+    function_name,
     grade_variants,
     make_submission,
 )
@@ -32,36 +33,36 @@ LOAD_DATA = "def load_data() -> Iterator[dict[str, np.ndarray]]:"
 SORTED_LISTING = "for path in sorted(folder.iterdir(), key=lambda p: p.name):"
 # Every load_data() test that reads calib_images/ itself: a loader that crashes there cannot be graded there.
 COURSE_RUN = {
-    "test_load_data_yields_dicts",
-    "test_batches_dtype_shape_contiguous",
-    "test_batches_in_unit_range",
-    "test_yields_num_images",
-    "test_sorted_and_deterministic",
-    "test_int8_agrees_with_fp32",
-    "test_int8_labelled_accuracy",
+    "p2.load_data.dicts",
+    "p2.load_data.dtype_shape_contiguous",
+    "p2.load_data.unit_range",
+    "p2.load_data.num_images",
+    "p2.load_data.sorted_deterministic",
+    "p2.int8.agrees_with_fp32",
+    "p2.int8.labelled_accuracy",
 }
-SETTINGS = "test_reads_settings_when_called"
+SETTINGS = "p2.load_data.reads_settings"
 
 # name: (mutations of the reference solution, tests that must fail, {test: text its message contains})
 MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], dict[str, str]]] = {
     "no_255": (
         [(ARRAY_LINE, "    array = np.asarray(rgb, dtype=np.float32)  # forgot / 255\n")],
         {
-            "test_batches_in_unit_range",
-            "test_preprocess_matches_reference",
-            "test_int8_agrees_with_fp32",
-            "test_int8_labelled_accuracy",
+            "p2.load_data.unit_range",
+            "p2.preprocess.matches_reference",
+            "p2.int8.agrees_with_fp32",
+            "p2.int8.labelled_accuracy",
         },
         {
-            "test_batches_in_unit_range": "Divide the pixels by 255",
-            "test_preprocess_matches_reference": "Divide by 255",
-            "test_int8_agrees_with_fp32": "INT8 agrees with FP32 on 0%",
+            "p2.load_data.unit_range": "Divide the pixels by 255",
+            "p2.preprocess.matches_reference": "Divide by 255",
+            "p2.int8.agrees_with_fp32": "INT8 agrees with FP32 on 0%",
         },
     ),
     "bgr": (
         [BGR],
-        {"test_preprocess_matches_reference"},
-        {"test_preprocess_matches_reference": "BGR order"},
+        {"p2.preprocess.matches_reference"},
+        {"p2.preprocess.matches_reference": "BGR order"},
     ),
     # The BGR hint followed on the NCHW tensor: the student gets every point back.
     "bgr_fixed_as_the_hint_says": (
@@ -72,59 +73,59 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], dict[str, str]]] = {
     # The old hint, array[..., ::-1], on the NCHW tensor mirrors the width and leaves BGR as it was.
     "bgr_flipped_on_the_width": (
         [BGR, (RETURN_LINE, NCHW + "    return np.ascontiguousarray(nchw[..., ::-1])  # meant: BGR -> RGB\n")],
-        {"test_preprocess_matches_reference"},
-        {"test_preprocess_matches_reference": "mirrored left-right"},
+        {"p2.preprocess.matches_reference"},
+        {"p2.preprocess.matches_reference": "mirrored left-right"},
     ),
     "hwc": (
         [("array.transpose(2, 0, 1)[np.newaxis]", "array[np.newaxis]")],
         # Every test that looks at the tensors' layout, and INT8 (ONNX Runtime rejects the shape).
         {
-            "test_batches_dtype_shape_contiguous",
-            "test_preprocess_matches_reference",
-            "test_preprocess_any_image_mode",
-            "test_polygraphy_run_onnxrt",
-            "test_int8_agrees_with_fp32",
-            "test_int8_labelled_accuracy",
+            "p2.load_data.dtype_shape_contiguous",
+            "p2.preprocess.matches_reference",
+            "p2.preprocess.any_image_mode",
+            "p2.polygraphy.run_onnxrt",
+            "p2.int8.agrees_with_fp32",
+            "p2.int8.labelled_accuracy",
         },
         {
-            "test_preprocess_matches_reference": "channels last (HWC)",
-            "test_polygraphy_run_onnxrt": "transposes them itself",
-            "test_int8_agrees_with_fp32": "INT8 calibration could not use",
+            "p2.preprocess.matches_reference": "channels last (HWC)",
+            "p2.polygraphy.run_onnxrt": "transposes them itself",
+            "p2.int8.agrees_with_fp32": "INT8 calibration could not use",
         },
     ),
     "wrong_key": (
         [('INPUT_NAME = "input"', 'INPUT_NAME = "images"')],
-        {"test_load_data_yields_dicts", "test_polygraphy_run_onnxrt"},
-        {"test_load_data_yields_dicts": "keys ['images']", "test_polygraphy_run_onnxrt": "does not match"},
+        {"p2.load_data.dicts", "p2.polygraphy.run_onnxrt"},
+        {"p2.load_data.dicts": "keys ['images']", "p2.polygraphy.run_onnxrt": "does not match"},
     ),
     "ten_images": (
         [("NUM_IMAGES = 100", "NUM_IMAGES = 10")],
-        {"test_yields_num_images"},
-        {"test_yields_num_images": "NUM_IMAGES is 10"},
+        {"p2.load_data.num_images"},
+        {"p2.load_data.num_images": "NUM_IMAGES is 10"},
     ),
     "no_rgb_convert": (
         # Crashes on the first grayscale photo of calib_images/: the tests that need load_data() to get through
         # that folder fail, each naming the image and the fix; the tests about other things still grade them.
         [('image.convert("RGB").resize(', "image.resize(")],
-        COURSE_RUN | {"test_preprocess_any_image_mode"},
+        COURSE_RUN | {"p2.preprocess.any_image_mode"},
         {
-            "test_preprocess_any_image_mode": "a grayscale image (mode 'L'), failed, though it works on RGB photos",
-            "test_load_data_yields_dicts": "a grayscale image (mode 'L')",
-            "test_sorted_and_deterministic": "Image.open(image_path).convert('RGB')",
+            "p2.preprocess.any_image_mode": "a grayscale image (mode 'L'), failed, though it works on RGB photos",
+            "p2.load_data.dicts": "a grayscale image (mode 'L')",
+            "p2.load_data.sorted_deterministic": "Image.open(image_path).convert('RGB')",
         },
     ),
     "unsorted_listing": (
         [(SORTED_LISTING, "for path in folder.iterdir():")],
-        {"test_sorted_and_deterministic"},
-        {"test_sorted_and_deterministic": "not by name: iterate over sorted(CALIB_DIR.iterdir())"},
+        {"p2.load_data.sorted_deterministic"},
+        {"p2.load_data.sorted_deterministic": "not by name: iterate over sorted(CALIB_DIR.iterdir())"},
     ),
     "random_order": (
         [
             ("import numpy as np\n", "import random\n\nimport numpy as np\n"),
             (SORTED_LISTING, "for path in random.sample(sorted(folder.iterdir()), k=len(list(folder.iterdir()))):"),
         ],
-        {"test_sorted_and_deterministic"},
-        {"test_sorted_and_deterministic": "no shuffling"},
+        {"p2.load_data.sorted_deterministic"},
+        {"p2.load_data.sorted_deterministic": "no shuffling"},
     ),
     # NUM_IMAGES frozen at import in a parameter default: the grader's NUM_IMAGES = 3 never reaches it.
     "frozen_num_images_default": (
@@ -166,13 +167,13 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], dict[str, str]]] = {
             ),
             ("            with Image.open(path) as image:\n                image.verify()\n", "            pass\n"),
         ],
-        {"test_skips_non_image_files"},
-        {"test_skips_non_image_files": "opened a file that is not an image: skip such files"},
+        {"p2.load_data.skips_non_images"},
+        {"p2.load_data.skips_non_images": "opened a file that is not an image: skip such files"},
     ),
     "path_only_preprocess": (
         [("with Image.open(image_path) as image:", 'with image_path.open("rb") as file, Image.open(file) as image:')],
-        {"test_preprocess_accepts_str_paths"},
-        {"test_preprocess_accepts_str_paths": "its signature promises str | Path"},
+        {"p2.preprocess.str_paths"},
+        {"p2.preprocess.str_paths": "its signature promises str | Path"},
     ),
     "extension_list": (
         [
@@ -181,13 +182,13 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], dict[str, str]]] = {
                 'if not path.is_file() or path.suffix not in (".jpg", ".png"):',
             )
         ],
-        {"test_every_image_file_counts"},
-        {"test_every_image_file_counts": "whatever the case or format of its extension"},
+        {"p2.load_data.every_image_extension"},
+        {"p2.load_data.every_image_extension": "whatever the case or format of its extension"},
     ),
     "mean_std_on_top": (
         [(ARRAY_LINE, ARRAY_LINE + IMAGENET_NORMALIZE)],
-        {"test_batches_in_unit_range", "test_preprocess_matches_reference"},
-        {"test_batches_in_unit_range": "mean/std", "test_preprocess_matches_reference": "mean/std"},
+        {"p2.load_data.unit_range", "p2.preprocess.matches_reference"},
+        {"p2.load_data.unit_range": "mean/std", "p2.preprocess.matches_reference": "mean/std"},
     ),
 }
 
@@ -252,7 +253,7 @@ def test_hidden_tests_exist_and_the_release_cut_still_grades(
     reference = results["reference"]
     hidden = {name for name, test in reference.items() if test["visibility"] == "hidden"}
     assert hidden and all(reference[name]["max_score"] > 0 for name in hidden)
-    assert sorted(cut) == sorted(hidden)
+    assert sorted(cut) == sorted(function_name(reference[check]) for check in hidden)
     visible_only = results["visible_only"]
     assert set(visible_only) == set(reference) - hidden
     assert failed(visible_only) == set()

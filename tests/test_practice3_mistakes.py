@@ -11,9 +11,9 @@ from tests.conftest import assert_loses_exactly, assert_stub_earns_nothing, fail
 SOLUTION = Path(__file__).resolve().parent.parent / "solutions" / "practice3" / "dla_build.py"
 STUB = Path(__file__).resolve().parent.parent / "assignments" / "practice3" / "dla_build.py"
 REAL_GRAPHS = {
-    "test_resnet18_placement",
-    "test_resnet50_matches_orin_log",
-    "test_lab_classifier_placement",
+    "p3.placement.resnet18",
+    "p3.placement.resnet50_orin_log",
+    "p3.placement.lab_classifier",
 }
 
 # The reference's core check, moved by one mistake below.
@@ -27,73 +27,73 @@ _CORE_CHECK = (
 MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]] = {
     "no_gpu_fallback": (
         [("        config.set_flag(t.BuilderFlag.GPU_FALLBACK)\n", "        pass\n")],
-        {"test_configure_dla_gpu_fallback"},
+        {"p3.configure_dla.gpu_fallback"},
         "did not set GPU_FALLBACK",
     ),
     "no_fp16": (
         [("    config.set_flag(t.BuilderFlag.FP16)\n", "")],
-        {"test_configure_dla_fp16"},
+        {"p3.configure_dla.fp16"},
         "did not set FP16",
     ),
     "fallback_always": (
         [("    if allow_gpu_fallback:\n        config.set_flag", "    if True:\n        config.set_flag")],
-        {"test_configure_dla_gpu_fallback"},
+        {"p3.configure_dla.gpu_fallback"},
         "only set it when allow_gpu_fallback is True",
     ),
     "core_ignored": (
         [("    if dla_core < 0 or (cores > 0 and dla_core >= cores):", "    if dla_core < 0:")],
-        {"test_configure_dla_missing_core"},
+        {"p3.configure_dla.missing_core"},
         "instead of raising ValueError",
     ),
     "core_off_by_one": (
         [("(cores > 0 and dla_core >= cores)", "(cores > 0 and dla_core > cores)")],
-        {"test_configure_dla_missing_core"},
+        {"p3.configure_dla.missing_core"},
         "dla_core=2",
     ),
     "nano_claims_dla": (
         [('    if cores == 0:\n        return "GPU"\n', "")],
-        {"test_configure_dla_orin_nano"},
+        {"p3.configure_dla.orin_nano"},
         "expected 'GPU'",
     ),
     "core_not_set": (
         [("    config.DLA_core = dla_core\n", "")],
-        {"test_configure_dla_on_dla_board"},
+        {"p3.configure_dla.dla_board"},
         "config.DLA_core = -1",
     ),
     "gap_on_dla": (
         # The average-reduce row covers GlobalAveragePool and ReduceMean: both go back to DLA.
         [('        return f"{op}: DLA cannot do average reduce"', '        return ""')],
-        REAL_GRAPHS | {"test_rule_table_row[reduce_mean]"},
-        dict.fromkeys(REAL_GRAPHS, "GlobalAveragePool") | {"test_rule_table_row[reduce_mean]": "ReduceMean"},
+        REAL_GRAPHS | {"p3.rule.reduce_mean"},
+        dict.fromkeys(REAL_GRAPHS, "GlobalAveragePool") | {"p3.rule.reduce_mean": "ReduceMean"},
     ),
     "flatten_on_dla": (
         [('    if op == "Flatten":\n', '    if op == "Flatten":\n        return ""\n')],
-        {"test_resnet18_placement", "test_resnet50_matches_orin_log", "test_rule_flatten_2d"},
+        {"p3.placement.resnet18", "p3.placement.resnet50_orin_log", "p3.rule.flatten_2d"},
         "Flatten",
     ),
     "no_kernel_limit": (
         [("    if max(kernel) > 32 or min(kernel) < 1:", "    if False:")],
-        {"test_rule_conv_kernel"},
+        {"p3.rule.conv_kernel"},
         "Conv kernel 33 > 32",
     ),
     "no_stride_limit": (
         [("    if max(strides) > 8 or min(strides) < 1:", "    if False:")],
-        {"test_rule_conv_stride"},
+        {"p3.rule.conv_stride"},
         "stride 9",
     ),
     "pool_window_off_by_one": (
         [("    if max(window) > 8 or min(window) < 1:", "    if max(window) > 9 or min(window) < 1:")],
-        {"test_rule_pool_window"},
+        {"p3.rule.pool_window"},
         "MaxPool window 9 > 8",
     ),
     "concat_any_axis": (
         [('        return "" if axis == 1 else f"Concat on axis {axis}, not the channel axis"', '        return ""')],
-        {"test_rule_concat_channel_axis"},
+        {"p3.rule.concat_channel_axis"},
         "concat_width",
     ),
     "ignores_dynamic_shapes": (
         [(' if precision == "fp32" else _dynamic_input(g)', ' if precision == "fp32" else None')],
-        {"test_rule_dynamic_shapes"},
+        {"p3.rule.dynamic_shapes"},
         "dynamic",
     ),
     "div_on_dla": (
@@ -103,17 +103,17 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]
                 '_ELEMENTWISE = {"Add", "Sub", "Mul", "Max", "Min", "Div"}',
             )
         ],
-        {"test_rule_div", "test_lab_classifier_placement"},
+        {"p3.rule.div", "p3.placement.lab_classifier"},
         "Div",
     ),
     "hardswish_on_dla": (
         [('_DLA_ACTIVATIONS = {"Relu", ', '_DLA_ACTIVATIONS = {"HardSwish", "Relu", ')],
-        {"test_rule_activation"},
+        {"p3.rule.activation"},
         "HardSwish",
     ),
     "no_dimension_limits": (
         [("            reason = _too_big(node, g) or _op_reason(node, g)", "            reason = _op_reason(node, g)")],
-        {"test_rule_dimension_limits", "test_yolov8n_placement"},
+        {"p3.rule.dimension_limits", "p3.placement.yolov8n"},
         "8192",
     ),
     "ignores_precision": (
@@ -123,12 +123,12 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]
                 "everywhere = _dynamic_input(g)",
             )
         ],
-        {"test_rule_fp32"},
+        {"p3.rule.fp32"},
         "FP32",
     ),
     "vague_reason": (
         [('        return f"{op} kernel {max(kernel)} > 32"', '        return f"{op} not supported"')],
-        {"test_rule_conv_kernel"},
+        {"p3.rule.conv_kernel"},
         "mention 'kernel'",
     ),
     "transitions_one_way": (
@@ -138,7 +138,7 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]
                 'zip(devices[:-1], devices[1:], strict=True) if a == "DLA" and b == "GPU"',
             )
         ],
-        {"test_dla_report_subgraphs_and_transitions", "test_dla_report_resnet50_like_orin_log"},
+        {"p3.report.subgraphs_transitions", "p3.report.resnet50_orin_log"},
         "transitions",
     ),
     "gpu_op_types_unsorted": (
@@ -148,7 +148,7 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]
                 '"gpu_op_types": [p.op_type for p in placements if p.device == "GPU"],',
             )
         ],
-        {"test_dla_report_counts", "test_dla_report_resnet50_like_orin_log"},
+        {"p3.report.counts", "p3.report.resnet50_orin_log"},
         "gpu_op_types",
     ),
     "constants_on_gpu": (
@@ -160,7 +160,7 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]
     ),
     "negative_core_accepted": (
         [("    if dla_core < 0 or (cores > 0 and dla_core >= cores):", "    if cores > 0 and dla_core >= cores:")],
-        {"test_configure_dla_negative_core"},
+        {"p3.configure_dla.negative_core"},
         "dla_core=-1",
     ),
     "vague_core_error": (
@@ -170,7 +170,7 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]
                 'raise ValueError("no such DLA core")',
             )
         ],
-        {"test_configure_dla_missing_core"},
+        {"p3.configure_dla.missing_core"},
         "name the core you were asked for (5)",
     ),
     "validates_after_configuring": (
@@ -179,12 +179,12 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]
             (_CORE_CHECK, ""),
             ('    if cores == 0:\n        return "GPU"\n', _CORE_CHECK + '    if cores == 0:\n        return "GPU"\n'),
         ],
-        {"test_configure_dla_missing_core"},
+        {"p3.configure_dla.missing_core"},
         "only after changing the config",
     ),
     "precision_unchecked": (
         [('    if precision not in ("fp16", "int8", "fp32"):', "    if False:")],
-        {"test_placement_rejects_unknown_precision"},
+        {"p3.placement.unknown_precision"},
         "precision='fp64') returned a list",
     ),
     "report_empty_breaks": (
@@ -194,17 +194,17 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]
                 "    if not placements:\n        return {}\n    devices = [p.device for p in placements]\n",
             )
         ],
-        {"test_dla_report_empty"},
+        {"p3.report.empty"},
         "missing",
     ),
     "conv_pads_unchecked": (
         [("        if pad < 0 or pad > 31 or pad >= kernel[i % 2]:", "        if pad < 0 or pad > 31:")],
-        {"test_rule_table_row[conv_pads]"},
+        {"p3.rule.conv_pads"},
         "conv_p3",
     ),
     "deconv_pads_ignored": (
         [('        if any(pads):\n            return "ConvTranspose pads must be 0"\n', "")],
-        {"test_rule_table_row[conv_transpose_pads]"},
+        {"p3.rule.conv_transpose_pads"},
         "deconv_p1",
     ),
     "matmul_runtime_on_dla": (
@@ -214,42 +214,42 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str | dict[str, str]]
                 '        return ""',
             )
         ],
-        {"test_rule_table_row[matmul_weights]"},
+        {"p3.rule.matmul_weights"},
         "matmul_runtime",
     ),
     "pool_stride_off_by_one": (
         [("    if max(strides) > 16 or min(strides) < 1:", "    if max(strides) > 17 or min(strides) < 1:")],
-        {"test_rule_table_row[pool_stride]"},
+        {"p3.rule.pool_stride"},
         "pool_s17",
     ),
     "reduce_mean_vague_reason": (
         [('    if op in ("GlobalAveragePool", "ReduceMean"):', '    if op == "GlobalAveragePool":')],
-        {"test_rule_table_row[reduce_mean]"},
+        {"p3.rule.reduce_mean"},
         "mention 'average' or 'avg'",
     ),
     "broadcast_along_width": (
         [("        for keep in ((1, 2, 3), (1,), ()):", "        for keep in ((1, 2, 3), (1,), (3,), ()):")],
-        {"test_rule_table_row[eltwise_broadcast]"},
+        {"p3.rule.eltwise_broadcast"},
         "mul_w",
     ),
     "resize_any_scale": (
         [("        if s != round(s) or s < 1 or s > top:", "        if s < 1 or s > top:")],
-        {"test_rule_table_row[resize_scale]"},
+        {"p3.rule.resize_scale"},
         "resize_x1_5",
     ),
     "slice_batch_on_dla": (
         [("    if 0 in axes or (rank is not None and -rank in axes):", "    if False:")],
-        {"test_rule_table_row[slice_batch]"},
+        {"p3.rule.slice_batch"},
         "slice_n",
     ),
     "softmax_any_size": (
         [("shape[axis] > 1024:", "shape[axis] > 4096:")],
-        {"test_rule_table_row[softmax_size]"},
+        {"p3.rule.softmax_size"},
         "softmax_2000",
     ),
     "gather_on_dla": (
         [('_DLA_ACTIVATIONS = {"Relu", ', '_DLA_ACTIVATIONS = {"Gather", "Relu", ')],
-        {"test_rule_table_row[gather]"},
+        {"p3.rule.gather"},
         "gather",
     ),
 }
@@ -316,10 +316,10 @@ def test_hidden_tests_are_graded(graded: dict[str, dict[str, dict]]) -> None:
     """The suite's hidden tests run here (and in batch) with their points, marked hidden in results.json."""
     hidden = {name for name, test in graded["reference"].items() if test.get("visibility") == "hidden"}
     assert {
-        "test_configure_dla_negative_core",
-        "test_placement_rejects_unknown_precision",
-        "test_dla_report_empty",
-        "test_rule_table_row[conv_pads]",
+        "p3.configure_dla.negative_core",
+        "p3.placement.unknown_precision",
+        "p3.report.empty",
+        "p3.rule.conv_pads",
     } <= hidden
     assert sum(graded["reference"][name]["max_score"] for name in hidden) >= 13  # the CPU ones count here
 

@@ -19,17 +19,17 @@ REPO = Path(__file__).resolve().parent.parent
 SOLUTION = REPO / "solutions" / "practice5" / "profile_parser.py"
 STUB = REPO / "assignments" / "practice5" / "profile_parser.py"
 
-REAL_TESTS = {"test_real_trtexec_exports": REAL_EXPORTS, "test_real_trtexec_logs": REAL_LOGS}
+REAL_TESTS = {"p5.real.exports": REAL_EXPORTS, "p5.real.logs": REAL_LOGS}
 HIDDEN = {
-    "test_parse_profile_log_raw_separators",
-    "test_path_arguments_may_be_str",
-    "test_summarize_unknown_layer_type",
-    "test_summarize_zero_total",
+    "p5.profile_log.raw_separators",
+    "p5.str_paths",
+    "p5.summarize.unknown_layer_type",
+    "p5.summarize.zero_total",
 }
 GPU_TESTS = {
-    "test_gpu_profile_matches_trtexec_stdout",
-    "test_gpu_layer_info_matches_engine",
-    "test_gpu_perf_summary_matches_stdout",
+    "p5.gpu.profile",
+    "p5.gpu.layer_info",
+    "p5.gpu.perf_summary",
 }
 
 # name: (mutations of the reference solution, tests that must fail, text each of their messages holds)
@@ -50,37 +50,37 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
             ),
             ('percent=float(record["percentage"]),', 'percent=float(record.get("percentage", 0)),'),
         ],
-        {"test_parse_profile_layers", "test_real_trtexec_exports"},
+        {"p5.profile.layers", "p5.real.exports"},
         "entries",
     ),
     "percent_as_fraction": (
         [('percent=float(record["percentage"]),', 'percent=float(record["percentage"]) / 100,')],
-        {"test_parse_profile_percent", "test_real_trtexec_exports"},
+        {"p5.profile.percent", "p5.real.exports"},
         "percent",
     ),
     "average_is_total": (
         [('average_ms=float(record["averageMs"]),', 'average_ms=float(record["timeMs"]),')],
-        {"test_parse_profile_times", "test_real_trtexec_exports"},
+        {"p5.profile.times", "p5.real.exports"},
         "averageMs",
     ),
     "no_int8_mapping": (
         [('    "Int8": "INT8",\n    "INT8": "INT8",\n', "")],
-        {"test_parse_layer_info_int8_mixed", "test_real_trtexec_exports"},
+        {"p5.layer_info.int8_mixed", "p5.real.exports"},
         "INT8",
     ),
     "no_kgen_half_mapping": (
         [('    "Half": "FP16",\n', "")],
-        {"test_parse_layer_info_other_precisions"},
+        {"p5.layer_info.other_precisions"},
         "Half",
     ),
     "strict_json": (
         [("return json.loads(text, strict=False)", "return json.loads(text)")],
-        {"test_parse_profile_trt10_names", "test_parse_layer_info_trt10_unicode"},
+        {"p5.profile.raw_separator_names", "p5.layer_info.raw_separators"},
         "strict=False",
     ),
     "bindings_only": (
         [('if "Bindings" not in data and "I/O Tensors" not in data:', 'if "Bindings" not in data:')],
-        {"test_parse_layer_info_trt11"},
+        {"p5.layer_info.trt11"},
         "I/O Tensors",
     ),
     "no_detailed_check": (
@@ -90,7 +90,7 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
                 "        if False:\n            raise ValueError(",
             )
         ],
-        {"test_parse_layer_info_not_detailed"},
+        {"p5.layer_info.not_detailed"},
         "profilingVerbosity=detailed",
     ),
     "log_keeps_total_row": (
@@ -100,7 +100,7 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
                 '        elif entry.name == "Total!":\n            in_table = False',
             )
         ],
-        {"test_parse_profile_log_rows", "test_real_trtexec_logs"},
+        {"p5.profile_log.rows", "p5.real.logs"},
         "Total",
     ),
     "fixed_percentile_keys": (
@@ -108,7 +108,7 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
             ("            stats = {}\n", '            stats = {}\n            fixed = iter(["p90", "p95", "p99"])\n'),
             ('key = f"p{percentile}" if percentile else statistic', "key = next(fixed) if percentile else statistic"),
         ],
-        {"test_parse_perf_summary_percentiles"},
+        {"p5.perf_summary.percentiles"},
         "percentile",
     ),
     "summarize_sums_total_ms": (
@@ -118,12 +118,12 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
                 "total_ms = sum(entry.total_ms for entry in profile)",
             )
         ],
-        {"test_summarize_total", "test_summarize_reformat_percent"},
+        {"p5.summarize.total", "p5.summarize.reformat_percent"},
         "total_ms",
     ),
     "reformat_as_fraction": (
         [('"reformat_percent": 100.0 * reformat_ms / total_ms', '"reformat_percent": reformat_ms / total_ms')],
-        {"test_summarize_reformat_percent"},
+        {"p5.summarize.reformat_percent"},
         "multiply by 100",
     ),
     "counts_none_precision": (
@@ -133,17 +133,17 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
                 "Counter(layer.input_precision for layer in layers)",
             )
         ],
-        {"test_summarize_precision_counts"},
+        {"p5.summarize.precision_counts"},
         "None",
     ),
     "splitlines": (
         [('for line in text.split("\\n")]', "for line in text.splitlines()]")],
-        {"test_parse_profile_log_raw_separators"},
+        {"p5.profile_log.raw_separators"},
         'text.split("\\n")',
     ),
     "str_path_not_converted": (
         [('text = Path(path).read_text(encoding="utf-8")', 'text = path.read_text(encoding="utf-8")')],
-        {"test_path_arguments_may_be_str"},
+        {"p5.str_paths"},
         "got its path as a str",
     ),
     "plot_path_methods": (
@@ -154,17 +154,17 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
                 "    out_png.parent.mkdir(parents=True, exist_ok=True)\n    fig.savefig(out_png, dpi=80)\n",
             )
         ],
-        {"test_path_arguments_may_be_str"},
+        {"p5.str_paths"},
         "got its path as a str",
     ),
     "unknown_type_key_error": (
         [('time_by_type[layer_type.get(entry.name, "Unknown")]', "time_by_type[layer_type[entry.name]]")],
-        {"test_summarize_unknown_layer_type"},
+        {"p5.summarize.unknown_layer_type"},
         "KeyError",
     ),
     "unknown_type_as_none": (
         [('time_by_type[layer_type.get(entry.name, "Unknown")]', "time_by_type[layer_type.get(entry.name)]")],
-        {"test_summarize_unknown_layer_type"},
+        {"p5.summarize.unknown_layer_type"},
         "expected 'Unknown'",
     ),
     "reformat_divides_by_zero": (
@@ -174,23 +174,23 @@ MISTAKES: dict[str, tuple[list[tuple[str, str]], set[str], str]] = {
                 '"reformat_percent": 100.0 * reformat_ms / total_ms',
             )
         ],
-        {"test_summarize_zero_total"},
+        {"p5.summarize.zero_total"},
         "ZeroDivisionError",
     ),
     "memory_ignores_padding": (
         # Elements = the product of Dimensions, forgetting that vectorized formats pad the channel.
         [("            if width > 1 and len(dims) >= 3:", "            if False:")],
-        {"test_layer_memory_vector_padding", "test_layer_memory_real_files"},
+        {"p5.memory.vector_padding", "p5.memory.real_files"},
         "vector",
     ),
     "memory_four_bytes_per_element": (
         [("            total += math.prod(dims) * size", "            total += math.prod(dims) * 4")],
-        {"test_layer_memory_sizes", "test_layer_memory_vector_padding", "test_layer_memory_real_files"},
+        {"p5.memory.sizes", "p5.memory.vector_padding", "p5.memory.real_files"},
         "bytes",
     ),
     "plot_saves_nothing": (
         [("    fig.savefig(out_png, dpi=80)\n", "")],
-        {"test_plot_profile"},
+        {"p5.plot.png"},
         "nothing written at out_png",
     ),
 }

@@ -36,6 +36,13 @@ INSTALL_HINTS = {
     "trtexec": "trtexec: on JetPack it is /usr/src/tensorrt/bin/trtexec (export PATH=$PATH:/usr/src/tensorrt/bin)",
     "dla": "a board with DLA cores (AGX Orin, Orin NX); the Orin Nano has none, "
     "so DLA placement is graded with the simulator instead",
+    # Python packages the lab installs (pyproject's cpu and jetson extras), and files beside the repository.
+    "timm": "the timm package: pip install timm",
+    "ultralytics": "the Ultralytics package: pip install ultralytics-opencv-headless "
+    "(on the Jetson: pip install --no-deps ultralytics)",
+    "reference_exports": "NVIDIA's real trtexec exports, kept in <repo>/../shared/reference/trtexec-exports "
+    "on the course machines",
+    "reference_logs": "real trtexec logs, kept in <repo>/../shared/reference/trtexec-logs on the course machines",
 }
 
 REQUIREMENTS = tuple(INSTALL_HINTS)

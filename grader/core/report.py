@@ -148,6 +148,8 @@ def gradescope(
 def _gradescope_test(result: TestResult) -> dict[str, object]:
     """One entry of ``tests``; a test not graded here carries max_score 0 and no status."""
     extra: dict[str, object] = {"nodeid": result.nodeid, "duration_s": round(result.duration, 3)}
+    if result.check:
+        extra["check"] = result.check
     if result.kind:
         extra["failure_kind"] = result.kind
     entry: dict[str, object] = {

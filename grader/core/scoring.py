@@ -45,6 +45,7 @@ class TestSpec:
     points: float
     visibility: str = "visible"
     number: str = ""  # "2.7": the practice, then its place in the whole suite (stable under -k)
+    check: str = ""  # "p2.loader.yields_dicts": the suite's stable id (@pytest.mark.check), kept when a test is renamed
 
 
 @dataclass
@@ -143,6 +144,7 @@ class TestResult:
     output: str = ""
     kind: str = ""
     duration: float = 0.0
+    check: str = ""  # the test's stable id (TestSpec.check); "" in results written before it existed
 
     @property
     def graded(self) -> bool:
@@ -168,7 +170,7 @@ def _result(spec: TestSpec, status: str, score: float = 0.0, output: str = "", k
     """A result for ``spec``."""
     return TestResult(
         spec.nodeid, spec.name, spec.practice, spec.folder, spec.points, spec.visibility, spec.number,
-        status, round(score, 4), output, kind,
+        status, round(score, 4), output, kind, check=spec.check,
     )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -44,7 +45,11 @@ MARKERS = (
     "points(n): points a graded test is worth (partial credit through the `grade` fixture)",
     "visibility(v): Gradescope visibility: visible, hidden, after_due_date or after_published",
     f"requires(*capabilities): skip unless this machine has them ({', '.join(requirements.REQUIREMENTS)})",
+    "check(id, title=''): the test's stable id, 'pN.words.in.dots' (unique in practice N, needed on every suite "
+    "test; results.json and the self-tests name tests by it); title: the name shown instead of the docstring",
 )
+# A stable id: the practice, then dotted lower-case words ("p3.rule.conv_kernel").
+CHECK_ID = re.compile(r"^p\d+(\.[a-z0-9][a-z0-9_-]*)+$")
 
 
 class GradingSession:
@@ -150,8 +155,18 @@ def _practice_number(item: pytest.Item) -> int | None:
     return int(folder[len("practice") :]) if folder.startswith("practice") and folder[8:].isdigit() else None
 
 
+def _check_marker(item: pytest.Item) -> pytest.Mark | None:
+    """The test's ``check`` marker: a parametrized case's own (``suite_tools.case``) before its function's."""
+    callspec = getattr(item, "callspec", None)
+    own = [mark for mark in (callspec.marks if callspec is not None else []) if mark.name == "check"]
+    return own[-1] if own else item.get_closest_marker("check")
+
+
 def _display_name(item: pytest.Item) -> str:
-    """The test docstring's first line (what the student reads), else the test name."""
+    """The case's ``check`` title, else the test docstring's first line (what the student reads), else its name."""
+    check = _check_marker(item)
+    if check is not None and check.kwargs.get("title"):
+        return str(check.kwargs["title"])
     function = getattr(item, "function", None)
     doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
     name = doc[0].strip() if doc else item.name
@@ -168,16 +183,44 @@ def _folder(item: pytest.Item) -> str:
         return str(folder)
 
 
+def _in_suite(item: pytest.Item) -> bool:
+    """Whether the test is defined in a practice's package (not in a test entry or a self-test)."""
+    function_module = getattr(getattr(item, "function", None), "__module__", "") or ""
+    return function_module.startswith("grader.practices.")
+
+
+def _check(item: pytest.Item, practice: int) -> str:
+    """The test's stable id, validated: needed on every suite test, ``p<practice>.`` then dotted words."""
+    marker = _check_marker(item)
+    if marker is None:
+        if _in_suite(item):
+            raise pytest.UsageError(
+                f"{item.nodeid}: every suite test needs @pytest.mark.check('p{practice}.<id>'), its stable id "
+                "(each case of a parametrized test its own: grader.plugin.suite_tools.case)"
+            )
+        return ""
+    value = marker.args[0] if len(marker.args) == 1 else None
+    prefix = f"p{practice}." if practice else "p"
+    if not isinstance(value, str) or not CHECK_ID.match(value) or not value.startswith(prefix):
+        raise pytest.UsageError(
+            f"{item.nodeid}: @pytest.mark.check needs one id such as '{prefix}export_model.opset' "
+            f"(lower case, dotted), got {marker.args!r}"
+        )
+    if value == _display_name(item):
+        raise pytest.UsageError(f"{item.nodeid}: the check id {value!r} must not be the test's display name")
+    return value
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A spec for every graded test (before -k deselects any: numbers stay stable); refuse tests without points."""
     session = config.stash[SESSION]
     positions: dict[tuple[int, str], int] = {}
+    checks: dict[tuple[int, str, str], str] = {}  # (practice, folder, check) -> the test that has it
     for item in items:
         marker = item.get_closest_marker("points")
         if marker is None:
-            function_module = getattr(getattr(item, "function", None), "__module__", "") or ""
-            if function_module.startswith("grader.practices."):
+            if _in_suite(item):
                 raise pytest.UsageError(f"{item.nodeid}: every suite test needs @pytest.mark.points(n)")
             continue
         value = marker.args[0] if marker.args else None
@@ -193,6 +236,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 raise pytest.UsageError(f"{item.nodeid}: unknown requirement(s) {unknown}")
         practice, folder = _practice_number(item) or 0, _folder(item)
         positions[(practice, folder)] = positions.get((practice, folder), 0) + 1
+        check = _check(item, practice)
+        if check and checks.setdefault((practice, folder, check), item.nodeid) != item.nodeid:
+            raise pytest.UsageError(
+                f"{item.nodeid}: check id {check!r} is already {checks[(practice, folder, check)]}'s; "
+                "each test of a practice needs its own"
+            )
         session.specs[item.nodeid] = TestSpec(
             nodeid=item.nodeid,
             name=_display_name(item),
@@ -201,10 +250,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             points=float(value),
             visibility=visibility,
             number=f"{practice}.{positions[(practice, folder)]}",
+            check=check,
         )
         if session.lab_time_limits and item.get_closest_marker("timeout") is None:
-            # Every capability a test can require is the Jetson's: TensorRT engine builds there take minutes.
-            jetson = any(marker.args for marker in item.iter_markers("requires"))
+            # The board's capabilities get the board's limit: TensorRT engine builds there take minutes.
+            jetson = any(name in requirements.BOARD for marker in item.iter_markers("requires") for name in marker.args)
             item.add_marker(pytest.mark.timeout(GPU_TIME_LIMIT_S if jetson else CPU_TIME_LIMIT_S))
     if items and all(item.nodeid in session.specs for item in items):
         _table_only(config)

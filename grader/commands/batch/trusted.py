@@ -44,12 +44,13 @@ class TestInfo:
     index: int
     not_graded: str = ""  # why no student is graded on it here (missing hardware, the reference skipped it)
     number: str = ""
+    check: str = ""  # the suite's stable id (@pytest.mark.check)
 
     def spec(self) -> TestSpec:
         """The test as the scoring model knows it."""
         return TestSpec(
             self.nodeid, self.name, self.practice, f"practice{self.practice}", self.max_score, self.visibility,
-            self.number,
+            self.number, self.check,
         )  # fmt: skip
 
 
@@ -221,7 +222,7 @@ def _from_report(data: dict[str, Any], suite: str, have_solutions: bool) -> Trus
         reason = raw["skip_reason"] or _skip_reason(outcome)
         info = TestInfo(
             raw["nodeid"], raw["name"], raw["practice"], float(raw["max_score"]), raw["visibility"], raw["index"],
-            reason, raw.get("number", ""),
+            reason, raw.get("number", ""), raw.get("check", ""),
         )  # fmt: skip
         tests.append(info)
         if have_solutions and not reason:

@@ -8,7 +8,6 @@ GPU tier: TensorRT 10.3's ONNX parser must accept the export (Jetson only).
 from __future__ import annotations
 
 import copy
-import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,16 +19,18 @@ import numpy as np
 import onnx
 import pytest
 
+from grader.backends.compare import compare
 from grader.backends.onnxruntime import ModelLoadError, OnnxRuntimeRunner
 from grader.core import student
 from grader.core.cache import ArtifactCache
 from grader.core.checks import Attempt, attempt, expect, fail
 from grader.core.environment import package_version
 from grader.core.images import pil_open_preserved
+from grader.core.submission import StudentFile, with_hint
+from grader.plugin.suite_tools import student_module
 from grader.practices.practice1 import PRACTICE, onnx_tools
 from grader.practices.practice1.onnx_tools import describe_shape, dims
 
-STUDENT_FILE = PRACTICE.student_file
 SEED = 0
 OPSET = 17
 MAX_IR_VERSION = 10  # TensorRT 10.3's ONNX parser is built against IR 10
@@ -55,6 +56,7 @@ SIGNATURES = {
     "export_timm": "(model_name, onnx_path, *, pretrained=True, opset=17) -> Path",
     "export_yolo": '(model="yolov8n.pt", onnx_path=None, *, opset=17, imgsz=640) -> Path',
 }
+STUDENT_FILE = StudentFile(PRACTICE.student_file, SIGNATURES)
 
 
 @dataclass
@@ -87,12 +89,6 @@ class ExportRun:
             f"{self.function}() wrote nothing at onnx_path, {self.requested}. {got} "
             f"Fix {self.function}() in {STUDENT_FILE}: {WRITE_FIX[self.function]}"
         )
-
-
-def _with_hint(error: student.StudentCodeError, hint: str) -> student.StudentCodeError:
-    """The same failure, its kind kept for batch grading, with ``hint`` after its message."""
-    error.args = (f"{error}\n{hint}",)
-    return error
 
 
 def _short(value: Any, width: int = 80) -> str:
@@ -129,18 +125,12 @@ class Reference:
     outputs: dict[int, np.ndarray] = field(default_factory=dict)
 
 
-def _require(module: str, install: str) -> None:
-    """Skip (not graded here) when a library the lab installs is missing from this machine."""
-    if importlib.util.find_spec(module) is None:
-        pytest.skip(f"not graded on this machine: the '{module}' package is not installed ({install})")
-
-
 def _run(module: Attempt[ModuleType], name: str, *args: Any, target: Path, **kwargs: Any) -> ExportRun:
     """Call the student's function ``name`` from a working folder apart from ``target``'s.
 
     Exports that ignore onnx_path and write to the working folder then cannot pass by luck.
     """
-    func = student.function(module.result(), name, SIGNATURES[name])
+    func = STUDENT_FILE.function(module, name)
     cwd = target.parent / "cwd"
     cwd.mkdir(exist_ok=True)
     # export_yolo imports Ultralytics, which patches PIL.Image.open for the whole process.
@@ -167,12 +157,11 @@ def _compare(path: Path, feed: np.ndarray, expected: np.ndarray, what: str) -> N
         f"{what}: ONNX Runtime gives shape {describe_shape(list(actual.shape))}, "
         f"PyTorch gives {describe_shape(list(expected.shape))}: export the model's output unchanged.",
     )
-    diff = float(np.max(np.abs(actual.astype(np.float64) - expected)))
-    bound = RELATIVE_TOLERANCE * max(1.0, float(np.max(np.abs(expected))))
+    comparison = compare(actual, expected, rtol=RELATIVE_TOLERANCE)
     expect(
-        diff <= bound,
-        f"{what}: ONNX Runtime and PyTorch disagree, max |diff| = {diff:.3g} (allowed {bound:.1g}). "
-        "Export the model you were given, unchanged, in eval mode (model.eval()).",
+        comparison.passed,
+        f"{what}: ONNX Runtime and PyTorch disagree, max |diff| = {comparison.max_abs:.3g} (allowed "
+        f"{comparison.allowed:.1g}). Export the model you were given, unchanged, in eval mode (model.eval()).",
     )
 
 
@@ -183,18 +172,16 @@ def _io(path: Path, what: str) -> tuple[list[onnx.ValueInfoProto], list[onnx.Val
 
 
 # ---------------------------------------------------------------- fixtures (run once per folder)
+# Every test of export_model and export_timm requires timm (the reference model is timm's resnet18),
+# those of export_yolo require Ultralytics: the `requires` markers skip them where the package is missing.
 
 
-@pytest.fixture(scope="module")
-def export_onnx(student_dir: Path) -> Attempt[ModuleType]:
-    """The student's export_onnx.py, imported (or why not)."""
-    return attempt(lambda: student.load(student_dir / STUDENT_FILE))
+export_onnx = student_module(STUDENT_FILE)
 
 
 @pytest.fixture(scope="module")
 def reference() -> Reference:
     """timm resnet18 with seeded random weights, and its PyTorch outputs at batch 1 and 4."""
-    _require("timm", "pip install timm")
     import timm
     import torch
 
@@ -277,7 +264,6 @@ def _timm_fixture(name: str, pretrained: bool) -> Any:
 
     @pytest.fixture(scope="module")
     def run_once(export_onnx: Attempt[ModuleType], tmp_path_factory: pytest.TempPathFactory) -> Attempt[TimmRun]:
-        _require("timm", "pip install timm")
         target = tmp_path_factory.mktemp("p1") / name
 
         def work() -> TimmRun:
@@ -309,7 +295,6 @@ timm_pretrained_call = _timm_fixture("timm_resnet18_pretrained.onnx", pretrained
 @pytest.fixture(scope="module")
 def yolo_export(export_onnx: Attempt[ModuleType], tmp_path_factory: pytest.TempPathFactory) -> Attempt[ExportRun]:
     """export_yolo('yolov8n.yaml', ...) once (random weights: no download needed)."""
-    _require("ultralytics", "pip install ultralytics-opencv-headless")
     target = tmp_path_factory.mktemp("p1") / "yolov8n.onnx"
     return attempt(
         lambda: _run(export_onnx, "export_yolo", "yolov8n.yaml", target, target=target, opset=OPSET, imgsz=640)
@@ -320,6 +305,8 @@ def yolo_export(export_onnx: Attempt[ModuleType], tmp_path_factory: pytest.TempP
 
 
 @pytest.mark.points(2)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_model.valid_onnx")
 def test_export_model_writes_valid_onnx(static_export: Attempt[ExportRun]) -> None:
     """export_model writes an ONNX file that onnx.checker accepts"""
     path = static_export.result().onnx_file()
@@ -331,12 +318,16 @@ def test_export_model_writes_valid_onnx(static_export: Attempt[ExportRun]) -> No
 
 
 @pytest.mark.points(1)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_model.returns_path")
 def test_export_model_returns_path(static_export: Attempt[ExportRun]) -> None:
     """export_model returns the pathlib.Path of the file it wrote"""
     _expect_returned_path(static_export.result(), "end with `return Path(onnx_path)`.")
 
 
 @pytest.mark.points(1)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_model.single_file")
 def test_export_model_single_file(static_export: Attempt[ExportRun]) -> None:
     """export_model keeps the weights inside one .onnx file (no external data)"""
     path = static_export.result().onnx_file()
@@ -349,6 +340,8 @@ def test_export_model_single_file(static_export: Attempt[ExportRun]) -> None:
 
 
 @pytest.mark.points(1)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_model.opset")
 def test_export_model_opset(static_export: Attempt[ExportRun]) -> None:
     """export_model writes opset 17 in the default ONNX domain"""
     path = static_export.result().onnx_file()
@@ -362,6 +355,8 @@ def test_export_model_opset(static_export: Attempt[ExportRun]) -> None:
 
 
 @pytest.mark.points(1)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_model.ir_version")
 def test_export_model_ir_version(static_export: Attempt[ExportRun]) -> None:
     """export_model writes IR version <= 10 (TensorRT 10.3's ONNX parser)"""
     path = static_export.result().onnx_file()
@@ -374,6 +369,8 @@ def test_export_model_ir_version(static_export: Attempt[ExportRun]) -> None:
 
 
 @pytest.mark.points(2)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_model.io_names")
 def test_export_model_io_names(static_export: Attempt[ExportRun]) -> None:
     """export_model names the input 'input' and the output 'output'"""
     path = static_export.result().onnx_file()
@@ -388,6 +385,8 @@ def test_export_model_io_names(static_export: Attempt[ExportRun]) -> None:
 
 
 @pytest.mark.points(2)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_model.shapes")
 def test_export_model_shapes(static_export: Attempt[ExportRun]) -> None:
     """export_model: float32 input 1x3x224x224 -> float32 output 1x1000, fixed batch"""
     path = static_export.result().onnx_file()
@@ -411,6 +410,8 @@ def test_export_model_shapes(static_export: Attempt[ExportRun]) -> None:
 
 
 @pytest.mark.points(3)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_model.matches_pytorch")
 def test_export_model_matches_pytorch(static_export: Attempt[ExportRun], reference: Reference) -> None:
     """export_model: ONNX Runtime output matches PyTorch on the grader's resnet18"""
     path = static_export.result().onnx_file()
@@ -418,6 +419,8 @@ def test_export_model_matches_pytorch(static_export: Attempt[ExportRun], referen
 
 
 @pytest.mark.points(1)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_model.input_shape")
 def test_export_model_input_shape(shaped_export: Attempt[ExportRun]) -> None:
     """export_model(input_shape=(1, 3, 160, 160)) exports a 1x3x160x160 input"""
     path = shaped_export.result().onnx_file()
@@ -431,6 +434,8 @@ def test_export_model_input_shape(shaped_export: Attempt[ExportRun]) -> None:
 
 
 @pytest.mark.points(2)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_model.dynamic_batch")
 def test_export_model_dynamic_batch(dynamic_export: Attempt[ExportRun], reference: Reference) -> None:
     """export_model(dynamic_batch=True): symbolic batch that runs at batch 4"""
     path = dynamic_export.result().onnx_file()
@@ -456,6 +461,8 @@ def test_export_model_dynamic_batch(dynamic_export: Attempt[ExportRun], referenc
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_model.str_path")
 def test_export_model_accepts_str_path(
     export_onnx: Attempt[ModuleType], static_export: Attempt[ExportRun], tmp_path: Path
 ) -> None:
@@ -477,7 +484,7 @@ def test_export_model_accepts_str_path(
     except student.StudentCodeError as error:
         if "not implemented yet" in str(error):
             raise
-        raise _with_hint(
+        raise with_hint(
             error,
             f"Here onnx_path was a str, {str(target)!r}; the signature allows str | Path: convert it "
             "first, `onnx_path = Path(onnx_path)`.",
@@ -500,6 +507,8 @@ def test_export_model_accepts_str_path(
 
 
 @pytest.mark.points(1)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_timm.creates_model")
 def test_export_timm_creates_model(timm_export: Attempt[TimmRun]) -> None:
     """export_timm builds the model with timm.create_model(model_name) and puts it in eval mode"""
     result = timm_export.result()
@@ -522,6 +531,8 @@ def test_export_timm_creates_model(timm_export: Attempt[TimmRun]) -> None:
 
 
 @pytest.mark.points(1)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_timm.pretrained")
 def test_export_timm_forwards_pretrained(timm_pretrained_call: Attempt[TimmRun]) -> None:
     """export_timm passes pretrained=True on to timm.create_model"""
     # Offline, timm then fails to find the weights and export_timm raises: that is expected
@@ -538,6 +549,8 @@ def test_export_timm_forwards_pretrained(timm_pretrained_call: Attempt[TimmRun])
 
 
 @pytest.mark.points(2)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_timm.matches_model")
 def test_export_timm_matches_model(timm_export: Attempt[TimmRun]) -> None:
     """export_timm('resnet18'): 1x3x224x224 -> 1x1000, ONNX Runtime matches the timm model"""
     import torch
@@ -566,6 +579,8 @@ def test_export_timm_matches_model(timm_export: Attempt[TimmRun]) -> None:
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_timm.returns_path")
 def test_export_timm_returns_path(timm_export: Attempt[TimmRun], static_export: Attempt[ExportRun]) -> None:
     """export_timm returns the pathlib.Path that export_model gives"""
     result = timm_export.result()
@@ -585,9 +600,10 @@ def test_export_timm_returns_path(timm_export: Attempt[TimmRun], static_export: 
 
 
 @pytest.mark.points(2)
+@pytest.mark.requires("timm")
+@pytest.mark.check("p1.export_timm.resnet50")
 def test_export_timm_course_model_resnet50(export_onnx: Attempt[ModuleType], tmp_path: Path) -> None:
     """course model: export_timm('resnet50', pretrained=True) matches timm's pretrained resnet50"""
-    _require("timm", "pip install timm")
     import timm
     import torch
 
@@ -611,6 +627,8 @@ def test_export_timm_course_model_resnet50(export_onnx: Attempt[ModuleType], tmp
 
 
 @pytest.mark.points(1)
+@pytest.mark.requires("ultralytics")
+@pytest.mark.check("p1.export_yolo.opset17")
 def test_export_yolo_writes_opset17(yolo_export: Attempt[ExportRun]) -> None:
     """export_yolo('yolov8n.yaml') writes a valid opset-17 ONNX file at onnx_path"""
     path = yolo_export.result().onnx_file()
@@ -624,6 +642,8 @@ def test_export_yolo_writes_opset17(yolo_export: Attempt[ExportRun]) -> None:
 
 
 @pytest.mark.points(2)
+@pytest.mark.requires("ultralytics")
+@pytest.mark.check("p1.export_yolo.io")
 def test_export_yolo_io(yolo_export: Attempt[ExportRun]) -> None:
     """export_yolo: images 1x3x640x640 -> output0 1x84x8400, runs in ONNX Runtime"""
     path = yolo_export.result().onnx_file()
@@ -647,6 +667,8 @@ def test_export_yolo_io(yolo_export: Attempt[ExportRun]) -> None:
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.requires("ultralytics")
+@pytest.mark.check("p1.export_yolo.returns_path")
 def test_export_yolo_returns_path(yolo_export: Attempt[ExportRun]) -> None:
     """export_yolo returns the pathlib.Path of the file at onnx_path"""
     run = yolo_export.result()
@@ -665,7 +687,8 @@ def test_export_yolo_returns_path(yolo_export: Attempt[ExportRun]) -> None:
 
 
 @pytest.mark.points(2)
-@pytest.mark.requires("tensorrt", "gpu")
+@pytest.mark.requires("tensorrt", "gpu", "timm")
+@pytest.mark.check("p1.tensorrt.parses_export")
 def test_tensorrt_parses_export(static_export: Attempt[ExportRun]) -> None:
     """TensorRT 10.3's ONNX parser accepts the export_model file"""
     from grader.backends import tensorrt as trt_backend

@@ -27,12 +27,13 @@ from grader.backends import polygraphy_cli
 from grader.backends.onnxruntime import CalibrationError, OnnxRuntimeRunner
 from grader.core import images, student
 from grader.core.checks import Attempt, attempt, expect, fail
+from grader.core.submission import StudentFile, with_hint
 from grader.plugin.hooks import Grade
+from grader.plugin.suite_tools import student_module
 from grader.practices.practice2 import PRACTICE, calibration_cache, int8_accuracy
 from grader.practices.practice2.accuracy import Int8Accuracy
 from grader.tools import datasets, models
 
-STUDENT_FILE = PRACTICE.student_file
 NUM_IMAGES = 100  # the course's calibration set size
 TAKE_LIMIT = 1000  # stops a loader that never ends
 SETTINGS_COUNT = 3  # NUM_IMAGES while the grader points CALIB_DIR at a folder of 5 photos
@@ -54,6 +55,7 @@ SIGNATURES = {
     "preprocess": "(image_path) -> np.ndarray",
     "load_data": "() -> Iterator[dict[str, np.ndarray]]",
 }
+STUDENT_FILE = StudentFile(PRACTICE.student_file, SIGNATURES)
 MODE_NAMES = {"L": "grayscale", "RGBA": "RGBA", "P": "palette"}
 CONVERT_FIX = (
     "in preprocess() of data_loader.py, convert every image right after opening it: "
@@ -139,7 +141,7 @@ def _load_data(module: ModuleType, calib_dir: Path, num_images: int, *, through_
     are also passed to parameters whose default froze a setting at import: only
     test_reads_settings_when_called grades when the settings are read, every other test what it is about.
     """
-    func = student.function(module, "load_data", SIGNATURES["load_data"])
+    func = STUDENT_FILE.function(module, "load_data")
     values = {"CALIB_DIR": calib_dir, "NUM_IMAGES": num_images}
     arguments = {}
     if through_defaults:
@@ -152,13 +154,13 @@ def _load_data(module: ModuleType, calib_dir: Path, num_images: int, *, through_
 
 def _preprocess(module: ModuleType, path: Path) -> Any:
     """The student's preprocess(path)."""
-    return student.call(student.function(module, "preprocess", SIGNATURES["preprocess"]), path)
+    return STUDENT_FILE.call(module, "preprocess", path)
 
 
 def _try_preprocess(module: ModuleType, path: str | Path) -> tuple[Any, student.StudentCodeError | None]:
     """The student's preprocess(path), or its failure (to fail with outside ``except``: no chained traceback)."""
     try:
-        return student.call(student.function(module, "preprocess", SIGNATURES["preprocess"]), path), None
+        return STUDENT_FILE.call(module, "preprocess", path), None
     except student.StudentCodeError as error:
         return None, error
 
@@ -307,11 +309,6 @@ def _student_error(text: str, kind: str | None) -> student.StudentCodeError:
     return student.StudentCodeError(text) if kind is None else student.StudentCodeError(text, kind)
 
 
-def _with_hint(error: student.StudentCodeError, hint: str) -> student.StudentCodeError:
-    """The student's failure followed by the grader's hint, of the same kind."""
-    return _student_error(f"{error}\n{hint}" if hint else str(error), getattr(error, "kind", None))
-
-
 def _crash_cause(module: ModuleType, error: student.StudentCodeError, photos: list[Path]) -> str:
     """Which file load_data() stopped at, when the grader can tell, and the fix; "" otherwise."""
     if "cannot identify image file" in str(error):
@@ -333,10 +330,7 @@ def _crash_cause(module: ModuleType, error: student.StudentCodeError, photos: li
     return ""
 
 
-@pytest.fixture(scope="module")
-def loader(student_dir: Path) -> Attempt[ModuleType]:
-    """The student's data_loader.py, imported (or why not)."""
-    return attempt(lambda: student.load(student_dir / STUDENT_FILE))
+loader = student_module(STUDENT_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -360,7 +354,7 @@ def _course_load(loader: Attempt[ModuleType], photos: list[Path]) -> Run:
     try:
         return _load_data(module, datasets.CALIB_DIR, NUM_IMAGES)
     except student.StudentCodeError as error:
-        raise _with_hint(error, _crash_cause(module, error, photos)) from None
+        raise with_hint(error, _crash_cause(module, error, photos)) from None
 
 
 @pytest.fixture(scope="module")
@@ -424,6 +418,7 @@ def mode_photos(calib_photos: list[Path]) -> list[Path]:
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p2.load_data.dicts")
 def test_load_data_yields_dicts(course_run: Attempt[Run], classifier: Classifier) -> None:
     """load_data() yields one dict per image, keyed by the model's input name"""
     run = course_run.result()
@@ -437,6 +432,7 @@ def test_load_data_yields_dicts(course_run: Attempt[Run], classifier: Classifier
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p2.load_data.dtype_shape_contiguous")
 def test_batches_dtype_shape_contiguous(course_run: Attempt[Run], classifier: Classifier) -> None:
     """each batch is float32, C-contiguous, with the model's input shape (1x3x224x224)"""
     for index, array in enumerate(_batches_of(course_run.result())):
@@ -453,6 +449,7 @@ def test_batches_dtype_shape_contiguous(course_run: Attempt[Run], classifier: Cl
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p2.load_data.unit_range")
 def test_batches_in_unit_range(course_run: Attempt[Run], classifier: Classifier) -> None:
     """pixel values are in [0, 1]"""
     for index, array in enumerate(_batches_of(course_run.result())):
@@ -469,6 +466,7 @@ def test_batches_in_unit_range(course_run: Attempt[Run], classifier: Classifier)
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p2.load_data.num_images")
 def test_yields_num_images(loader: Attempt[ModuleType], course_run: Attempt[Run]) -> None:
     """yields exactly NUM_IMAGES batches (100) from calib_images/'s 300 photos"""
     module = loader.result()
@@ -495,13 +493,14 @@ def _yields_num_images(course_run: Attempt[Run]) -> bool:
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p2.load_data.reads_settings")
 def test_reads_settings_when_called(
     loader: Attempt[ModuleType], settings_folder: tuple[Path, list[Path]], course_run: Attempt[Run]
 ) -> None:
     """reads CALIB_DIR and NUM_IMAGES when load_data() is called (the grader changes both)"""
     folder, photos = settings_folder
     module = loader.result()
-    func = student.function(module, "load_data", SIGNATURES["load_data"])
+    func = STUDENT_FILE.function(module, "load_data")
     arrays = _batches_of(_load_data(module, folder, SETTINGS_COUNT, through_defaults=False))
     # Which images it picked and in which order is test_sorted_and_deterministic's; here only the folder counts.
     strangers = _strangers(module, arrays, photos)
@@ -519,6 +518,7 @@ def test_reads_settings_when_called(
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p2.settings.calib_dir_default")
 def test_calib_dir_default(loader: Attempt[ModuleType], student_dir: Path) -> None:
     """CALIB_DIR defaults to the repository's calib_images/, found from the file (not the cwd)"""
     module = loader.result()
@@ -539,6 +539,7 @@ def test_calib_dir_default(loader: Attempt[ModuleType], student_dir: Path) -> No
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p2.load_data.sorted_deterministic")
 def test_sorted_and_deterministic(
     loader: Attempt[ModuleType], course_run: Attempt[Run], second_run: Attempt[Run], calib_photos: list[Path]
 ) -> None:
@@ -553,6 +554,7 @@ def test_sorted_and_deterministic(
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p2.load_data.skips_non_images")
 def test_skips_non_image_files(loader: Attempt[ModuleType], non_image_folder: tuple[Path, list[Path]]) -> None:
     """skips files that are not images (README.txt, .DS_Store, notes.md ...) and keeps every image"""
     folder, photos = non_image_folder
@@ -560,7 +562,7 @@ def test_skips_non_image_files(loader: Attempt[ModuleType], non_image_folder: tu
     try:
         run = _load_data(module, folder, 50)
     except student.StudentCodeError as error:
-        raise _with_hint(error, _crash_cause(module, error, photos)) from None
+        raise with_hint(error, _crash_cause(module, error, photos)) from None
     arrays = _batches_of(run) if run.batches else []  # yielding nothing gets this test's message
     others = ", ".join(sorted(p.name for p in folder.iterdir() if p not in photos))
     missing = [path.name for path in photos if not any(_same_tensor(a, _preprocess(module, path)) for a in arrays)]
@@ -578,6 +580,7 @@ def test_skips_non_image_files(loader: Attempt[ModuleType], non_image_folder: tu
 
 
 @pytest.mark.points(3)
+@pytest.mark.check("p2.preprocess.matches_reference")
 def test_preprocess_matches_reference(loader: Attempt[ModuleType], calib_photos: list[Path]) -> None:
     """preprocess() gives RGB, NCHW, [0, 1] float32 tensors that match the grader's on photos"""
     module = loader.result()
@@ -604,6 +607,7 @@ def test_preprocess_matches_reference(loader: Attempt[ModuleType], calib_photos:
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p2.preprocess.any_image_mode")
 def test_preprocess_any_image_mode(
     loader: Attempt[ModuleType],
     mode_photos: list[Path],
@@ -648,6 +652,7 @@ def polygraphy_launcher(worker_resource: object | None) -> polygraphy_cli.Launch
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p2.polygraphy.imports_script")
 def test_polygraphy_imports_script(student_dir: Path, loader: Attempt[ModuleType]) -> None:
     """Polygraphy imports the file as --data-loader-script does and draws data from load_data()"""
     loader.result()  # the student's own import error, shown clearly, comes first
@@ -669,6 +674,7 @@ def test_polygraphy_imports_script(student_dir: Path, loader: Attempt[ModuleType
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p2.polygraphy.run_onnxrt")
 def test_polygraphy_run_onnxrt(
     student_dir: Path,
     loader: Attempt[ModuleType],
@@ -716,6 +722,7 @@ def int8(course_run: Attempt[Run], classifier: Classifier) -> Attempt[Int8Accura
 
 
 @pytest.mark.points(3)
+@pytest.mark.check("p2.int8.agrees_with_fp32")
 def test_int8_agrees_with_fp32(int8: Attempt[Int8Accuracy], grade: Grade) -> None:
     """INT8 calibrated with your loader keeps FP32's top-1 on >= 75 % of held-out photos"""
     result = int8.result()
@@ -729,6 +736,7 @@ def test_int8_agrees_with_fp32(int8: Attempt[Int8Accuracy], grade: Grade) -> Non
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p2.int8.labelled_accuracy")
 def test_int8_labelled_accuracy(int8: Attempt[Int8Accuracy], grade: Grade) -> None:
     """INT8 top-1 on the labelled ImageNet photos stays within 0.10 of FP32"""
     result = int8.result()
@@ -766,6 +774,7 @@ def _classifier_graph(classifier: Classifier) -> Any:
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p2.calibration_cache.scale")
 def test_calibration_cache_scale(student_dir: Path, classifier: Classifier) -> None:
     """your calib.cache (from the Jetson) fits the lab classifier and has the input scale of [0, 1] data (about 1/127)"""
     path = student_dir / "calib.cache"
@@ -797,6 +806,7 @@ def test_calibration_cache_scale(student_dir: Path, classifier: Classifier) -> N
 
 @pytest.mark.points(3)
 @pytest.mark.requires("tensorrt", "gpu", "pycuda", "trtexec")
+@pytest.mark.check("p2.tensorrt.int8_from_loader")
 def test_tensorrt_int8_from_your_loader(
     student_dir: Path,
     loader: Attempt[ModuleType],
@@ -849,6 +859,7 @@ def test_tensorrt_int8_from_your_loader(
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.check("p2.preprocess.str_paths")
 def test_preprocess_accepts_str_paths(loader: Attempt[ModuleType], calib_photos: list[Path]) -> None:
     """preprocess() takes the path as a str as well as a Path (its signature: str | Path)"""
     module = loader.result()
@@ -869,6 +880,7 @@ def test_preprocess_accepts_str_paths(loader: Attempt[ModuleType], calib_photos:
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.check("p2.load_data.every_image_extension")
 def test_every_image_file_counts(loader: Attempt[ModuleType], calib_photos: list[Path], tmp_path: Path) -> None:
     """load_data() keeps every image, whatever its file's extension (.JPG, .jpeg, .PNG, .bmp)"""
     module = loader.result()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
@@ -28,14 +28,16 @@ import numpy as np
 import pytest
 
 from grader.backends import requirements
+from grader.backends.compare import compare
 from grader.core import student
 from grader.core.cache import ArtifactCache, hash_key
 from grader.core.checks import Attempt, attempt, expect, fail
+from grader.core.submission import StudentFile
+from grader.plugin.suite_tools import case, student_module
 from grader.practices.practice3 import PRACTICE, graphs
 from grader.practices.practice3.dla import orin_log, recording, rules
 from grader.tools import models
 
-STUDENT_FILE = PRACTICE.student_file
 SEED = 0
 SHOWN = 8  # mismatching nodes listed in a message
 # FP16 engine vs FP32 engine on the lab classifier's logits (scale ~10): FP16 keeps ~3 decimal
@@ -49,12 +51,8 @@ SIGNATURES = {
     "dla_report": "(placements) -> dict",
     "build_dla_engine": '(onnx_path, engine_path, *, dla_core=0, precision="fp16") -> dict',
 }
+STUDENT_FILE = StudentFile(PRACTICE.student_file, SIGNATURES)
 REPORT_KEYS = ("dla_nodes", "gpu_nodes", "dla_subgraphs", "transitions", "gpu_op_types")
-
-
-def _function(module: Attempt[ModuleType], name: str) -> Callable[..., Any]:
-    """The student's function ``name`` (or a failure saying it is missing)."""
-    return student.function(module.result(), name, SIGNATURES[name])
 
 
 # ---------------------------------------------------------------- configure_dla (recording stand-in)
@@ -105,7 +103,7 @@ def _tensorrt_installed() -> bool:
 
 def _configure(module: Attempt[ModuleType], cores: int, **kwargs: Any) -> ConfigureRun:
     """Run configure_dla once with fresh recording stand-ins for a board with ``cores`` DLA cores."""
-    func = _function(module, "configure_dla")
+    func = STUDENT_FILE.function(module, "configure_dla")
     config = recording.RecordingConfig()
     with _standin(module.result()):
         returned = student.call(func, recording.RecordingBuilder(cores), config, **kwargs)
@@ -134,7 +132,7 @@ def _raised(error: student.StudentCodeError, kind: type[BaseException]) -> BaseE
 
 def _reject(module: Attempt[ModuleType], cores: int, core: int) -> Rejection:
     """configure_dla(dla_core=core) on a board with ``cores`` DLA cores, which should raise ValueError."""
-    func = _function(module, "configure_dla")
+    func = STUDENT_FILE.function(module, "configure_dla")
     config = recording.RecordingConfig()
     call = f"configure_dla(builder, config, dla_core={core}) on {BOARDS[cores]}"
     with _standin(module.result()):
@@ -148,25 +146,6 @@ def _reject(module: Attempt[ModuleType], cores: int, core: int) -> Rejection:
     return Rejection(call, None, returned, config)
 
 
-@pytest.fixture(scope="module")
-def dla_build(student_dir: Path) -> Attempt[ModuleType]:
-    """The student's dla_build.py, imported (or why not).
-
-    A top-level ``import tensorrt as trt`` (the course text's way) gets the recording stand-in
-    where TensorRT is missing, for the duration of the import only.
-    """
-
-    def work() -> ModuleType:
-        try:
-            with recording.standing_in_for_tensorrt(recording.RecordingTensorRT(), installed=_tensorrt_installed()):
-                return student.load(student_dir / STUDENT_FILE)
-        except student.StudentCodeError as error:
-            error.args = (_import_hint(str(error)),)  # the same failure (and kind), with the hint added
-            raise
-
-    return attempt(work)
-
-
 def _import_hint(message: str) -> str:
     """Say what the top of the file may do with TensorRT on a machine without it."""
     if recording.STANDIN not in message:
@@ -176,6 +155,15 @@ def _import_hint(message: str) -> str:
         "gives the recording stand-in: importing is fine, but create TensorRT objects (trt.Logger, "
         "trt.Builder, ...) inside build_dla_engine(), not at the top of the file."
     )
+
+
+def _import_standin() -> AbstractContextManager[None]:
+    """During the import, a top-level ``import tensorrt as trt`` (the course text's way) gets the recording
+    stand-in where TensorRT is missing."""
+    return recording.standing_in_for_tensorrt(recording.RecordingTensorRT(), installed=_tensorrt_installed())
+
+
+dla_build = student_module(STUDENT_FILE, around=_import_standin, hint=_import_hint)
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +183,7 @@ def configured(dla_build: Attempt[ModuleType]) -> dict[str, Attempt[ConfigureRun
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p3.configure_dla.dla_board")
 def test_configure_dla_on_dla_board(configured: dict[str, Attempt[ConfigureRun]]) -> None:
     """configure_dla on a board with DLA (AGX Orin): default device DLA, the requested core, returns "DLA\""""
     for key, core in (("agx_core0", 0), ("agx_core1", 1)):
@@ -216,6 +205,7 @@ def test_configure_dla_on_dla_board(configured: dict[str, Attempt[ConfigureRun]]
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p3.configure_dla.fp16")
 def test_configure_dla_fp16(configured: dict[str, Attempt[ConfigureRun]]) -> None:
     """configure_dla sets BuilderFlag.FP16 on both boards (DLA runs FP16/INT8 only; the simulation too)"""
     for key in ("agx_core0", "nano"):
@@ -228,6 +218,7 @@ def test_configure_dla_fp16(configured: dict[str, Attempt[ConfigureRun]]) -> Non
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p3.configure_dla.gpu_fallback")
 def test_configure_dla_gpu_fallback(configured: dict[str, Attempt[ConfigureRun]]) -> None:
     """configure_dla sets BuilderFlag.GPU_FALLBACK exactly when allow_gpu_fallback is True"""
     for key, wanted in (("agx_core0", True), ("nano", True), ("agx_no_fallback", False), ("nano_no_fallback", False)):
@@ -247,6 +238,7 @@ def test_configure_dla_gpu_fallback(configured: dict[str, Attempt[ConfigureRun]]
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p3.configure_dla.orin_nano")
 def test_configure_dla_orin_nano(configured: dict[str, Attempt[ConfigureRun]]) -> None:
     """configure_dla on Orin Nano (0 DLA cores): keeps the GPU and returns "GPU" (the simulation)"""
     run = configured["nano"].result()
@@ -263,6 +255,7 @@ def test_configure_dla_orin_nano(configured: dict[str, Attempt[ConfigureRun]]) -
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p3.configure_dla.missing_core")
 def test_configure_dla_missing_core(dla_build: Attempt[ModuleType]) -> None:
     """configure_dla raises ValueError naming the core and the board's cores for dla_core=2 or 5 on 2 cores"""
     for core in (2, 5):
@@ -290,6 +283,7 @@ def test_configure_dla_missing_core(dla_build: Attempt[ModuleType]) -> None:
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.check("p3.configure_dla.negative_core")
 def test_configure_dla_negative_core(dla_build: Attempt[ModuleType]) -> None:
     """configure_dla raises ValueError for a negative DLA core, on a board with DLA and on one without"""
     # Checking the core only after configuring is charged once, by test_configure_dla_missing_core;
@@ -330,7 +324,7 @@ def _placements(
     """Call dla_placement(path) (or take what it ``returned``) and read the result as Placements."""
     if returned is None:
         kwargs = {"precision": precision} if precision is not None else {}
-        returned = student.call(_function(module, "dla_placement"), path, **kwargs)
+        returned = STUDENT_FILE.call(module, "dla_placement", path, **kwargs)
     result = returned
     call = f"dla_placement({path.name}{', precision=' + repr(precision) if precision else ''})"
     expect(
@@ -413,68 +407,72 @@ def _grade_rule_graph(module: Attempt[ModuleType], case: graphs.RuleGraph, folde
             )
 
 
-@pytest.mark.points(1)
-def test_rule_conv_kernel(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
-    """rule: Conv kernel 1..32 (a 33x33 Conv goes to GPU, 32x32 stays on DLA)"""
-    _grade_rule_graph(dla_build, graphs.conv_kernel(), tmp_path)
+# One rule per graph: each case builds its graphs (several when one rule has several limits).
+RULE_CASES = [
+    case(
+        "p3.rule.conv_kernel",
+        (graphs.conv_kernel,),
+        title="rule: Conv kernel 1..32 (a 33x33 Conv goes to GPU, 32x32 stays on DLA)",
+    ),
+    case(
+        "p3.rule.conv_stride",
+        (graphs.conv_stride,),
+        title="rule: Conv stride 1..8 (stride 9 goes to GPU, stride 8 stays on DLA)",
+    ),
+    case(
+        "p3.rule.pool_window",
+        (graphs.pool_window,),
+        title="rule: pooling window 1..8 (MaxPool 9x9 goes to GPU, 8x8 stays on DLA)",
+    ),
+    case(
+        "p3.rule.concat_channel_axis",
+        (graphs.concat_axis,),
+        title="rule: Concat only along the channel axis (width-axis Concat goes to GPU)",
+    ),
+    case(
+        "p3.rule.dynamic_shapes",
+        (graphs.dynamic_batch,),
+        title="rule: static shapes only (a dynamic batch puts every node on GPU)",
+    ),
+    case(
+        "p3.rule.div",
+        (graphs.division,),
+        title="rule: Div runs on GPU (Mul by a per-channel constant stays on DLA)",
+    ),
+    case(
+        "p3.rule.flatten_2d",
+        (graphs.flatten_2d,),
+        title="rule: reshapes only 4-D -> 4-D (Flatten to 2-D goes to GPU, Gemm with constant weights stays on DLA)",
+    ),
+    case(
+        "p3.rule.activation",
+        (graphs.activation,),
+        title="rule: only Relu/Sigmoid/Tanh/Clip/LeakyRelu/PRelu activations (HardSwish goes to GPU)",
+    ),
+    case(
+        "p3.rule.dimension_limits",
+        (graphs.wide_tensor, graphs.large_batch),
+        title="rule: dimension limits (a dim > 8192 or a batch > 4096 goes to GPU)",
+    ),
+    case(
+        "p3.rule.fp32",
+        tuple(functools.partial(graphs.legal_network, precision) for precision in ("fp16", "int8", "fp32")),
+        title='rule: FP16/INT8 only (precision="fp32" puts every node on GPU; fp16 and int8 keep them on DLA)',
+    ),
+]
 
 
 @pytest.mark.points(1)
-def test_rule_conv_stride(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
-    """rule: Conv stride 1..8 (stride 9 goes to GPU, stride 8 stays on DLA)"""
-    _grade_rule_graph(dla_build, graphs.conv_stride(), tmp_path)
-
-
-@pytest.mark.points(1)
-def test_rule_pool_window(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
-    """rule: pooling window 1..8 (MaxPool 9x9 goes to GPU, 8x8 stays on DLA)"""
-    _grade_rule_graph(dla_build, graphs.pool_window(), tmp_path)
-
-
-@pytest.mark.points(1)
-def test_rule_concat_channel_axis(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
-    """rule: Concat only along the channel axis (width-axis Concat goes to GPU)"""
-    _grade_rule_graph(dla_build, graphs.concat_axis(), tmp_path)
-
-
-@pytest.mark.points(1)
-def test_rule_dynamic_shapes(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
-    """rule: static shapes only (a dynamic batch puts every node on GPU)"""
-    _grade_rule_graph(dla_build, graphs.dynamic_batch(), tmp_path)
-
-
-@pytest.mark.points(1)
-def test_rule_div(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
-    """rule: Div runs on GPU (Mul by a per-channel constant stays on DLA)"""
-    _grade_rule_graph(dla_build, graphs.division(), tmp_path)
-
-
-@pytest.mark.points(1)
-def test_rule_flatten_2d(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
-    """rule: reshapes only 4-D -> 4-D (Flatten to 2-D goes to GPU, Gemm with constant weights stays on DLA)"""
-    _grade_rule_graph(dla_build, graphs.flatten_2d(), tmp_path)
-
-
-@pytest.mark.points(1)
-def test_rule_activation(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
-    """rule: only Relu/Sigmoid/Tanh/Clip/LeakyRelu/PRelu activations (HardSwish goes to GPU)"""
-    _grade_rule_graph(dla_build, graphs.activation(), tmp_path)
-
-
-@pytest.mark.points(1)
-def test_rule_dimension_limits(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
-    """rule: dimension limits (a dim > 8192 or a batch > 4096 goes to GPU)"""
-    _grade_rule_graph(dla_build, graphs.wide_tensor(), tmp_path)
-    _grade_rule_graph(dla_build, graphs.large_batch(), tmp_path)
-
-
-@pytest.mark.points(1)
-def test_rule_fp32(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
-    """rule: FP16/INT8 only (precision="fp32" puts every node on GPU; fp16 and int8 keep them on DLA)"""
-    for precision in ("fp16", "int8", "fp32"):
-        folder = tmp_path / precision
+@pytest.mark.parametrize("builds", RULE_CASES)
+def test_rule_graph(
+    dla_build: Attempt[ModuleType], tmp_path: Path, builds: tuple[Callable[[], graphs.RuleGraph], ...]
+) -> None:
+    """rule: a graph that breaks one DLA rule"""
+    for build in builds:
+        case_graph = build()
+        folder = tmp_path / Path(case_graph.filename).stem  # one folder per graph, as each case once had
         folder.mkdir()
-        _grade_rule_graph(dla_build, graphs.legal_network(precision), folder)
+        _grade_rule_graph(dla_build, case_graph, folder)
 
 
 @pytest.mark.points(1)
@@ -482,16 +480,16 @@ def test_rule_fp32(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "rule",
     [
-        "conv_pads",
-        "conv_transpose_pads",
-        "matmul_weights",
-        "pool_stride",
-        "reduce_mean",
-        "eltwise_broadcast",
-        "resize_scale",
-        "slice_batch",
-        "softmax_size",
-        "gather",
+        case("p3.rule.conv_pads", "conv_pads"),
+        case("p3.rule.conv_transpose_pads", "conv_transpose_pads"),
+        case("p3.rule.matmul_weights", "matmul_weights"),
+        case("p3.rule.pool_stride", "pool_stride"),
+        case("p3.rule.reduce_mean", "reduce_mean"),
+        case("p3.rule.eltwise_broadcast", "eltwise_broadcast"),
+        case("p3.rule.resize_scale", "resize_scale"),
+        case("p3.rule.slice_batch", "slice_batch"),
+        case("p3.rule.softmax_size", "softmax_size"),
+        case("p3.rule.gather", "gather"),
     ],
 )
 def test_rule_table_row(dla_build: Attempt[ModuleType], tmp_path: Path, rule: str) -> None:
@@ -503,10 +501,11 @@ def test_rule_table_row(dla_build: Attempt[ModuleType], tmp_path: Path, rule: st
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.check("p3.placement.unknown_precision")
 def test_placement_rejects_unknown_precision(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
     """dla_placement raises ValueError for a precision other than "fp16", "int8" or "fp32\""""
     path = graphs.legal_network("fp16").save(tmp_path)
-    func = _function(dla_build, "dla_placement")
+    func = STUDENT_FILE.function(dla_build, "dla_placement")
     call = f"dla_placement({path.name}, precision='fp64')"
     try:
         returned = student.call(func, path, precision="fp64")
@@ -613,10 +612,11 @@ def _grade_real_graph(module: Attempt[ModuleType], graph: RealGraph, grade: Any)
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p3.placement.one_per_node")
 def test_placement_one_per_node(dla_build: Attempt[ModuleType], real_graphs: Callable[[str], RealGraph]) -> None:
     """dla_placement returns one Placement per node in graph order; DLA reasons empty, GPU reasons not"""
     graph = real_graphs("resnet18")
-    func = _function(dla_build, "dla_placement")
+    func = STUDENT_FILE.function(dla_build, "dla_placement")
     raw = student.call(func, graph.path)
     kind = getattr(dla_build.result(), "Placement", None)
     expect(isinstance(kind, type), f"{STUDENT_FILE} has no Placement class: keep the stub's dataclass.")
@@ -637,6 +637,7 @@ def test_placement_one_per_node(dla_build: Attempt[ModuleType], real_graphs: Cal
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p3.placement.resnet18")
 def test_resnet18_placement(
     dla_build: Attempt[ModuleType], real_graphs: Callable[[str], RealGraph], grade: Any
 ) -> None:
@@ -645,6 +646,7 @@ def test_resnet18_placement(
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p3.placement.resnet50_orin_log")
 def test_resnet50_matches_orin_log(
     dla_build: Attempt[ModuleType], real_graphs: Callable[[str], RealGraph], grade: Any
 ) -> None:
@@ -661,6 +663,7 @@ def test_resnet50_matches_orin_log(
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p3.placement.lab_classifier")
 def test_lab_classifier_placement(
     dla_build: Attempt[ModuleType], real_graphs: Callable[[str], RealGraph], grade: Any
 ) -> None:
@@ -669,6 +672,7 @@ def test_lab_classifier_placement(
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p3.placement.yolov8n")
 def test_yolov8n_placement(dla_build: Attempt[ModuleType], real_graphs: Callable[[str], RealGraph], grade: Any) -> None:
     """YOLOv8n: backbone Resize/Concat/Split on DLA, the detection head (3-D, 8400 wide) on GPU"""
     _grade_real_graph(dla_build, real_graphs("yolov8n"), grade)
@@ -695,7 +699,7 @@ def _make_placements(module: Attempt[ModuleType], rows: list[tuple[str, str]]) -
 
 def _report(module: Attempt[ModuleType], rows: list[tuple[str, str]]) -> dict[str, Any]:
     """dla_report on placements the grader built, checked to be a dict with the five keys."""
-    result = student.call(_function(module, "dla_report"), _make_placements(module, rows))
+    result = STUDENT_FILE.call(module, "dla_report", _make_placements(module, rows))
     expect(isinstance(result, dict), f"dla_report() returned {type(result).__name__}, expected a dict.")
     missing = [key for key in REPORT_KEYS if key not in result]
     expect(not missing, f"dla_report() returned keys {sorted(result)}; missing {missing}.")
@@ -708,6 +712,7 @@ def _devices(rows: list[tuple[str, str]]) -> str:
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p3.report.counts")
 def test_dla_report_counts(dla_build: Attempt[ModuleType]) -> None:
     """dla_report counts DLA and GPU nodes and lists GPU op types sorted, without repeats"""
     rows = [
@@ -732,6 +737,7 @@ def test_dla_report_counts(dla_build: Attempt[ModuleType]) -> None:
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p3.report.subgraphs_transitions")
 def test_dla_report_subgraphs_and_transitions(dla_build: Attempt[ModuleType]) -> None:
     """dla_report counts DLA subgraphs (runs of DLA nodes) and DLA<->GPU transitions along graph order"""
     sequences = ["DDGDGGD", "GGDD", "DDD", "G", "GDG"]  # the empty list: a hidden test
@@ -751,6 +757,7 @@ def test_dla_report_subgraphs_and_transitions(dla_build: Attempt[ModuleType]) ->
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p3.report.resnet50_orin_log")
 def test_dla_report_resnet50_like_orin_log(
     dla_build: Attempt[ModuleType], real_graphs: Callable[[str], RealGraph]
 ) -> None:
@@ -770,6 +777,7 @@ def test_dla_report_resnet50_like_orin_log(
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.check("p3.report.empty")
 def test_dla_report_empty(dla_build: Attempt[ModuleType]) -> None:
     """dla_report on an empty placement list: zero counts and an empty gpu_op_types list"""
     wanted = rules.report([])
@@ -799,7 +807,7 @@ def dla_engine(dla_build: Attempt[ModuleType], tmp_path_factory: pytest.TempPath
         source = _lab_classifier_onnx()
         path = folder / "classifier.onnx"
         shutil.copyfile(source, path)
-        func = _function(dla_build, "build_dla_engine")
+        func = STUDENT_FILE.function(dla_build, "build_dla_engine")
         result = student.call(func, path, folder / "classifier_dla.engine", dla_core=0, precision="fp16")
         expect(isinstance(result, dict), f"build_dla_engine() returned {type(result).__name__}, expected a dict.")
         return result
@@ -809,6 +817,7 @@ def dla_engine(dla_build: Attempt[ModuleType], tmp_path_factory: pytest.TempPath
 
 @pytest.mark.points(3)
 @pytest.mark.requires("tensorrt", "gpu", "pycuda")
+@pytest.mark.check("p3.build.matches_fp32")
 def test_build_dla_engine_matches_fp32(dla_engine: Attempt[dict[str, Any]], grade: Any) -> None:
     """build_dla_engine (lab classifier, FP16): the engine deserializes and matches the FP32 engine"""
     from grader.backends import tensorrt as trt_backend
@@ -827,17 +836,17 @@ def test_build_dla_engine_matches_fp32(dla_engine: Attempt[dict[str, Any]], grad
     wanted = trt_backend.run_engine(reference, feed)
     for name, expected in wanted.items():
         expect(name in got, f"the engine has outputs {sorted(got)}, the FP32 engine {sorted(wanted)}.")
-        diff = float(np.max(np.abs(got[name].astype(np.float64) - expected)))
-        bound = FP16_RELATIVE_TOLERANCE * max(1.0, float(np.max(np.abs(expected))))
+        comparison = compare(got[name], expected, rtol=FP16_RELATIVE_TOLERANCE)
         expect(
-            diff <= bound,
-            f"output {name!r}: FP16 engine and FP32 engine differ by {diff:.3g} (allowed {bound:.2g}): build the "
-            "ONNX file you were given, with configure_dla's FP16 settings.",
+            comparison.passed,
+            f"output {name!r}: FP16 engine and FP32 engine differ by {comparison.max_abs:.3g} (allowed "
+            f"{comparison.allowed:.2g}): build the ONNX file you were given, with configure_dla's FP16 settings.",
         )
 
 
 @pytest.mark.points(1)
 @pytest.mark.requires("tensorrt", "gpu")
+@pytest.mark.check("p3.build.reports_placement")
 def test_build_dla_engine_reports_placement(dla_engine: Attempt[dict[str, Any]]) -> None:
     """build_dla_engine reports TensorRT's can_run_on_DLA per layer next to dla_placement's prediction"""
     from grader.backends import tensorrt as trt_backend
@@ -865,9 +874,10 @@ def test_build_dla_engine_reports_placement(dla_engine: Attempt[dict[str, Any]])
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
 @pytest.mark.requires("tensorrt", "gpu")
+@pytest.mark.check("p3.build.bad_input")
 def test_build_dla_engine_rejects_bad_input(dla_build: Attempt[ModuleType], tmp_path: Path) -> None:
     """build_dla_engine raises ValueError for precision="fp32" and RuntimeError when TensorRT cannot parse the file"""
-    func = _function(dla_build, "build_dla_engine")
+    func = STUDENT_FILE.function(dla_build, "build_dla_engine")
     legal = graphs.legal_network("fp16").save(tmp_path)
     broken = tmp_path / "not_an_onnx_model.onnx"
     broken.write_bytes(b"these bytes are not an ONNX model")
@@ -895,6 +905,7 @@ def test_build_dla_engine_rejects_bad_input(dla_build: Attempt[ModuleType], tmp_
 
 @pytest.mark.points(1)
 @pytest.mark.requires("tensorrt", "gpu")
+@pytest.mark.check("p3.build.without_dla")
 def test_build_dla_engine_without_dla(dla_engine: Attempt[dict[str, Any]]) -> None:
     """build_dla_engine on a board without DLA (Orin Nano): says "GPU" and still builds"""
     from grader.backends import tensorrt as trt_backend
@@ -919,6 +930,7 @@ def test_build_dla_engine_without_dla(dla_engine: Attempt[dict[str, Any]]) -> No
 
 @pytest.mark.points(1)
 @pytest.mark.requires("trtexec", "tensorrt", "gpu")
+@pytest.mark.check("p3.trtexec.dla_flow")
 def test_trtexec_dla_flow(dla_engine: Attempt[dict[str, Any]], grade: Any) -> None:
     """trtexec --useDLACore=0 --allowGPUFallback --fp16 agrees with build_dla_engine's GPU layers"""
     from grader.backends import trtexec

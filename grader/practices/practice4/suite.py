@@ -22,12 +22,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from grader.backends.compare import compare
 from grader.core import student
 from grader.core.checks import Attempt, attempt, expect, fail
+from grader.core.submission import StudentFile
+from grader.plugin import suite_tools
 from grader.practices.practice4 import PRACTICE, trt_lint
 from grader.tools import models
 
-STUDENT_FILE = PRACTICE.student_file
 SEED = 0
 FUNCTIONS = ("load_engine", "allocate_buffers", "infer")
 PARAMETERS = {
@@ -40,6 +42,7 @@ SIGNATURES = {
     "allocate_buffers": "(engine) -> Buffers",
     "infer": "(engine, buffers, input_array) -> dict[str, np.ndarray]",
 }
+STUDENT_FILE = StudentFile(PRACTICE.student_file, SIGNATURES)
 # Tolerances for the student's outputs against ONNX Runtime (FP32, CPU) on the same ONNX file,
 # relative to the largest |output|. The engine's precision sets the honest error; every infer()
 # mistake (input never copied in, outputs read before synchronize, a stale or wrong tensor,
@@ -104,20 +107,6 @@ def _cases() -> list[Case]:
 # ---------------------------------------------------------------- loading the student's file
 
 
-@pytest.fixture(scope="module")
-def trt_infer(student_dir: Path) -> Attempt[ModuleType]:
-    """The student's trt_infer.py, imported (or why not)."""
-
-    def work() -> ModuleType:
-        try:
-            return student.load(student_dir / STUDENT_FILE)
-        except student.StudentCodeError as error:
-            error.args = (_import_hint(str(error)),)  # the same failure (and kind), with the hint added
-            raise
-
-    return attempt(work)
-
-
 def _import_hint(message: str) -> str:
     """Say how to import TensorRT and pycuda when a top-level import failed here."""
     if "No module named 'tensorrt'" in message or "No module named 'pycuda'" in message:
@@ -129,9 +118,7 @@ def _import_hint(message: str) -> str:
     return message
 
 
-def _function(module: Attempt[ModuleType], name: str) -> Callable[..., Any]:
-    """The student's function ``name``, or a message saying it is missing."""
-    return student.function(module.result(), name, SIGNATURES[name])
+trt_infer = suite_tools.student_module(STUDENT_FILE, hint=_import_hint)
 
 
 def _source(module: Attempt[ModuleType]) -> str:
@@ -157,10 +144,11 @@ def _require_implemented(module: Attempt[ModuleType]) -> str:
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p4.file.three_functions")
 def test_defines_the_three_functions(trt_infer: Attempt[ModuleType]) -> None:
     """trt_infer.py imports without TensorRT and keeps load_engine/allocate_buffers/infer's parameters"""
     for name in FUNCTIONS:
-        func = _function(trt_infer, name)
+        func = STUDENT_FILE.function(trt_infer, name)
         try:
             parameters = list(inspect.signature(func).parameters.values())
         except (TypeError, ValueError):
@@ -186,6 +174,7 @@ def test_defines_the_three_functions(trt_infer: Attempt[ModuleType]) -> None:
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p4.file.no_tensorrt8_api")
 def test_no_tensorrt8_api(trt_infer: Attempt[ModuleType]) -> None:
     """trt_infer.py uses no TensorRT 8 API that TensorRT 10.3 (JetPack 6.2) removed"""
     source = _require_implemented(trt_infer)
@@ -213,6 +202,7 @@ NAME_API = {
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p4.file.tensorrt10_io_api")
 def test_uses_tensorrt10_io_api(trt_infer: Attempt[ModuleType]) -> None:
     """trt_infer.py finds tensors by name and runs with execute_async_v3 (or execute_v2)"""
     used = trt_lint.attributes_used(_require_implemented(trt_infer))
@@ -238,6 +228,7 @@ GIVEN = ("cuda_context", "_trt_logger")
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.check("p4.file.infer_allocates_nothing")
 def test_infer_allocates_nothing(trt_infer: Attempt[ModuleType]) -> None:
     """infer() allocates no CUDA memory, stream or execution context: it reuses what allocate_buffers made"""
     source = _require_implemented(trt_infer)
@@ -264,6 +255,7 @@ def test_infer_allocates_nothing(trt_infer: Attempt[ModuleType]) -> None:
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.check("p4.file.infer_synchronizes")
 def test_infer_waits_for_its_copies(trt_infer: Attempt[ModuleType]) -> None:
     """infer() calls stream.synchronize() when it copies the outputs back with memcpy_dtoh_async"""
     source = _require_implemented(trt_infer)
@@ -278,6 +270,7 @@ def test_infer_waits_for_its_copies(trt_infer: Attempt[ModuleType]) -> None:
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.check("p4.file.given_helpers")
 def test_uses_the_given_helpers(trt_infer: Attempt[ModuleType]) -> None:
     """trt_infer.py keeps the stub's Buffers, does its CUDA work inside cuda_context() and logs through _trt_logger()"""
     source = _require_implemented(trt_infer)
@@ -341,10 +334,10 @@ class Runs:
     def _run(self, case: Case) -> Run:
         """load_engine, allocate_buffers, infer once."""
         path = case.engine()
-        engine = student.call(_function(self.module, "load_engine"), path)
-        buffers = student.call(_function(self.module, "allocate_buffers"), engine)
+        engine = STUDENT_FILE.call(self.module, "load_engine", path)
+        buffers = STUDENT_FILE.call(self.module, "allocate_buffers", engine)
         array = case.input()
-        outputs = student.call(_function(self.module, "infer"), engine, buffers, array.copy())
+        outputs = STUDENT_FILE.call(self.module, "infer", engine, buffers, array.copy())
         return Run(case, engine, buffers, array, outputs)
 
 
@@ -381,12 +374,12 @@ def _compare(case: Case, got: Any, array: np.ndarray, what: str) -> None:
             f"{what}: output {name!r} has shape {value.shape}, expected {wanted.shape} "
             "(engine.get_tensor_shape(name)).",
         )
-        scale = max(float(np.max(np.abs(wanted))), 1e-6)
-        diff = float(np.max(np.abs(value.astype(np.float64) - wanted)))
+        comparison = compare(value, wanted, rtol=tolerance, min_scale=1e-6)
         expect(
-            diff <= tolerance * scale,
-            f"{what}: output {name!r} differs from ONNX Runtime by {diff:.3g} (allowed {tolerance * scale:.2g} = "
-            f"{tolerance:g} x the output scale {scale:.3g} for a {case.precision.upper()} engine). Copy the input "
+            comparison.passed,
+            f"{what}: output {name!r} differs from ONNX Runtime by {comparison.max_abs:.3g} (allowed "
+            f"{comparison.allowed:.2g} = {tolerance:g} x the output scale {comparison.bound_scale:.3g} for a "
+            f"{case.precision.upper()} engine). Copy the input "
             "into the page-locked input buffer, memcpy_htod_async it, execute_async_v3, memcpy_dtoh_async every "
             "output and stream.synchronize() before reading the host arrays.",
         )
@@ -394,13 +387,14 @@ def _compare(case: Case, got: Any, array: np.ndarray, what: str) -> None:
 
 @pytest.mark.points(1)
 @pytest.mark.requires("tensorrt", "gpu", "pycuda")
+@pytest.mark.check("p4.load_engine.deserializes")
 def test_load_engine(trt_infer: Attempt[ModuleType]) -> None:
     """load_engine deserializes the grader's resnet18 engine into a trt.ICudaEngine"""
     from grader.backends import tensorrt as trt_backend
 
     case = _cases()[0]
     path = case.engine()
-    engine = student.call(_function(trt_infer, "load_engine"), path)
+    engine = STUDENT_FILE.call(trt_infer, "load_engine", path)
     expect(
         trt_backend.is_cuda_engine(engine),
         f"load_engine({path.name!r}) returned {type(engine).__name__}, expected a trt.ICudaEngine: return "
@@ -428,9 +422,10 @@ def _rejection(func: Callable[..., Any], *args: Any) -> Exception | None:
 
 @pytest.mark.points(1)
 @pytest.mark.requires("tensorrt", "gpu", "pycuda")
+@pytest.mark.check("p4.load_engine.bad_files")
 def test_load_engine_bad_files(trt_infer: Attempt[ModuleType], tmp_path: Path) -> None:
     """load_engine raises a clear error (naming the file) for a missing or corrupt engine file"""
-    load = _function(trt_infer, "load_engine")
+    load = STUDENT_FILE.function(trt_infer, "load_engine")
     missing = tmp_path / "no_such_model.engine"
     corrupt = tmp_path / "corrupt_model.engine"
     # Not an engine: deserialize_cuda_engine returns None for it, as for another TensorRT's engine.
@@ -451,6 +446,7 @@ def test_load_engine_bad_files(trt_infer: Attempt[ModuleType], tmp_path: Path) -
 
 @pytest.mark.points(2)
 @pytest.mark.requires("tensorrt", "gpu", "pycuda")
+@pytest.mark.check("p4.allocate_buffers.per_tensor")
 def test_allocate_buffers(runs: Runs) -> None:
     """allocate_buffers: one page-locked host array and one device allocation per I/O tensor, by name"""
     from grader.backends import tensorrt as trt_backend
@@ -502,7 +498,13 @@ def test_allocate_buffers(runs: Runs) -> None:
 
 @pytest.mark.points(2)
 @pytest.mark.requires("tensorrt", "gpu", "pycuda")
-@pytest.mark.parametrize("case", _cases(), ids=lambda case: f"{case.model}-{case.precision}")
+@pytest.mark.parametrize(
+    "case",
+    [
+        suite_tools.case(f"p4.infer.matches_onnxruntime.{role}", case, id=f"{case.model}-{case.precision}")
+        for role, case in zip(("resnet18_fp32", "lab_fp32", "lab_fp16"), _cases(), strict=True)
+    ],
+)
 def test_infer_matches_onnxruntime(runs: Runs, case: Case) -> None:
     """infer on the grader's engine matches ONNX Runtime: output names, shapes and values"""
     run = runs.get(case)
@@ -511,11 +513,12 @@ def test_infer_matches_onnxruntime(runs: Runs, case: Case) -> None:
 
 @pytest.mark.points(2)
 @pytest.mark.requires("tensorrt", "gpu", "pycuda")
+@pytest.mark.check("p4.infer.reuses_buffers")
 def test_infer_reuses_buffers(runs: Runs) -> None:
     """Repeated infer calls reuse the same buffers and return fresh copies of the outputs"""
     case = _cases()[1]
     run = runs.get(case)
-    infer = _function(runs.module, "infer")
+    infer = STUDENT_FILE.function(runs.module, "infer")
     buffers = run.buffers
     host_before = {name: id(array) for name, array in buffers.host.items()}
     device_before = {name: int(allocation) for name, allocation in buffers.device.items()}
@@ -546,11 +549,12 @@ def _mentions_shape(message: str, shape: tuple[int, ...]) -> bool:
 
 @pytest.mark.points(2)
 @pytest.mark.requires("tensorrt", "gpu", "pycuda")
+@pytest.mark.check("p4.infer.rejects_wrong_input")
 def test_infer_rejects_wrong_input(runs: Runs) -> None:
     """infer rejects an input of the wrong shape or dtype with a message naming what it expects"""
     case = _cases()[1]
     run = runs.get(case)
-    infer = _function(runs.module, "infer")
+    infer = STUDENT_FILE.function(runs.module, "infer")
     shape = run.array.shape
     wrong_shape = np.zeros((shape[0], shape[1], shape[2] // 2, shape[3] // 2), dtype=np.float32)
     error = _rejection(infer, run.engine, run.buffers, wrong_shape)
@@ -583,9 +587,10 @@ def test_infer_rejects_wrong_input(runs: Runs) -> None:
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
 @pytest.mark.requires("tensorrt", "gpu", "pycuda")
+@pytest.mark.check("p4.load_engine.error_types")
 def test_load_engine_error_types(trt_infer: Attempt[ModuleType], tmp_path: Path) -> None:
     """load_engine raises FileNotFoundError for a missing engine file and RuntimeError for a corrupt one"""
-    load = _function(trt_infer, "load_engine")
+    load = STUDENT_FILE.function(trt_infer, "load_engine")
     missing = tmp_path / "no_such_model.engine"
     corrupt = tmp_path / "corrupt_model.engine"
     # TensorRT 10.3's deserialize_cuda_engine returns None (it does not raise) for bytes that are no engine.
@@ -607,10 +612,11 @@ def test_load_engine_error_types(trt_infer: Attempt[ModuleType], tmp_path: Path)
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
 @pytest.mark.requires("tensorrt", "gpu", "pycuda")
+@pytest.mark.check("p4.infer.error_types")
 def test_infer_error_types(runs: Runs) -> None:
     """infer raises ValueError for a wrong shape and TypeError for a wrong dtype, with the .astype fix"""
     run = runs.get(_cases()[1])
-    infer = _function(runs.module, "infer")
+    infer = STUDENT_FILE.function(runs.module, "infer")
     shape = run.array.shape
     wrong_shape = np.zeros((shape[0], shape[1], shape[2] // 2, shape[3] // 2), dtype=np.float32)
     error = _rejection(infer, run.engine, run.buffers, wrong_shape)

@@ -23,17 +23,19 @@ import pytest
 
 from grader.backends import requirements
 from grader.core import student
-from grader.core.checks import Attempt, attempt, expect, fail
-from grader.core.paths import REPO, SHARED_REFERENCE
+from grader.core.checks import Attempt, expect, fail
+from grader.core.paths import REPO
+from grader.core.submission import StudentFile, with_hint
+from grader.plugin.suite_tools import student_module
 from grader.practices.practice5 import PRACTICE
 from grader.practices.practice5 import samples as fx
 from grader.practices.practice5.profile import memory as gmemory
 from grader.practices.practice5.profile import parse as gparse
 from grader.practices.practice5.profile.table import summarize as grader_summarize
 
-STUDENT_FILE = PRACTICE.student_file
-REAL_EXPORTS = SHARED_REFERENCE / "trtexec-exports"
-REAL_LOGS = SHARED_REFERENCE / "trtexec-logs"
+# NVIDIA's real files beside the repository: the tests reading them require "reference_exports" / "reference_logs".
+REAL_EXPORTS = requirements.reference_folder("reference_exports")
+REAL_LOGS = requirements.reference_folder("reference_logs")
 REAL_MEMORY = REPO / "real_files" / "memory"  # the project's corpus of real TensorRT files
 
 SIGNATURES = {
@@ -45,6 +47,7 @@ SIGNATURES = {
     "plot_profile": "(profile: list[LayerTime], layers: list[LayerInfo], out_png: str | Path) -> None",
     "layer_memory": "(path: str | Path) -> dict[str, int]",
 }
+STUDENT_FILE = StudentFile(PRACTICE.student_file, SIGNATURES)
 TIME_FIELDS = ("name", "total_ms", "average_ms", "median_ms", "percent")
 INFO_FIELDS = ("name", "layer_type", "input_precision", "output_precision")
 METRIC_KEYS = ("latency", "enqueue", "h2d", "gpu_compute", "d2h")
@@ -60,25 +63,13 @@ REL = 1e-6  # the fixtures print 6 significant digits; a correct parser reads th
 # ---------------------------------------------------------------- helpers
 
 
-def _call(module: Attempt[ModuleType], name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call the student's function ``name`` through grader.core.student (clear messages)."""
-    func = student.function(module.result(), name, SIGNATURES[name])
-    return student.call(func, *args, **kwargs)
-
-
-def _with_hint(error: student.StudentCodeError, hint: str) -> student.StudentCodeError:
-    """The same failure, its kind kept for batch grading, with ``hint`` after its message."""
-    error.args = (f"{error}\n{hint}",)
-    return error
-
-
 def _call_json(module: Attempt[ModuleType], name: str, path: Path) -> Any:
-    """Like ``_call`` on a JSON file; a strict-JSON failure gets the hint on raw separators."""
+    """The student's function ``name`` on a JSON file; a strict-JSON failure gets the hint on raw separators."""
     try:
-        return _call(module, name, path)
+        return STUDENT_FILE.call(module, name, path)
     except student.StudentCodeError as error:
         if "control character" in str(error):
-            raise _with_hint(error, JSON_HINT) from None
+            raise with_hint(error, JSON_HINT) from None
         raise
 
 
@@ -146,7 +137,7 @@ def _student_objects(
         cls = getattr(mod, cls_name, None)
         expect(
             callable(cls),
-            f"{student.display_path(Path(mod.__file__ or STUDENT_FILE))} has no class {cls_name}: keep the stub's "
+            f"{student.display_path(Path(mod.__file__ or STUDENT_FILE.name))} has no class {cls_name}: keep the stub's "
             f"dataclass {cls_name}({', '.join(fields)}).",
         )
         try:
@@ -167,10 +158,7 @@ def _time_of(case: fx.Case) -> tuple[list[gparse.LayerTime], list[gparse.LayerIn
 # ---------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def parser(student_dir: Path) -> Attempt[ModuleType]:
-    """The student's profile_parser.py, imported (or why not)."""
-    return attempt(lambda: student.load(student_dir / STUDENT_FILE))
+parser = student_module(STUDENT_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -193,11 +181,12 @@ LOG_CUSTOM = (fx.DLA_LIKE, fx.SUMMARY_CUSTOM)
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p5.profile.layers")
 def test_parse_profile_layers(parser: Attempt[ModuleType], files: dict[str, fx.Written]) -> None:
     """parse_profile: one LayerTime per layer, in file order ({"count": N} is no layer; zero-time layers kept)"""
     for case in (fx.RESNET_FP32, fx.RESNET_FP16, fx.MOBILENET_INT8):
         path = files[case.key].profile
-        rows = _items(_call(parser, "parse_profile", path), "parse_profile()", TIME_FIELDS, "LayerTime")
+        rows = _items(STUDENT_FILE.call(parser, "parse_profile", path), "parse_profile()", TIME_FIELDS, "LayerTime")
         names = [row[0] for row in rows]
         expected = [layer.name for layer in case.layers]
         if len(names) == len(expected) + 1 and names[1:] == expected:
@@ -221,11 +210,14 @@ def test_parse_profile_layers(parser: Attempt[ModuleType], files: dict[str, fx.W
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.profile.times")
 def test_parse_profile_times(parser: Attempt[ModuleType], files: dict[str, fx.Written]) -> None:
     """parse_profile: total, average and median ms of every layer (timeMs, averageMs, medianMs)"""
     for case in (fx.RESNET_FP32, fx.MOBILENET_INT8):
         path = files[case.key].profile
-        rows = _by_name(_items(_call(parser, "parse_profile", path), "parse_profile()", TIME_FIELDS, "LayerTime"))
+        rows = _by_name(
+            _items(STUDENT_FILE.call(parser, "parse_profile", path), "parse_profile()", TIME_FIELDS, "LayerTime")
+        )
         for record in fx.profile_records(case):
             row = rows.get(record.name)
             expect(row is not None, f"parse_profile({path.name}) returned no layer named {record.name!r}.")
@@ -251,11 +243,14 @@ def test_parse_profile_times(parser: Attempt[ModuleType], files: dict[str, fx.Wr
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.profile.percent")
 def test_parse_profile_percent(parser: Attempt[ModuleType], files: dict[str, fx.Written]) -> None:
     """parse_profile: percent on trtexec's 0-100 scale, as the file writes it"""
     case = fx.RESNET_FP16
     path = files[case.key].profile
-    rows = _by_name(_items(_call(parser, "parse_profile", path), "parse_profile()", TIME_FIELDS, "LayerTime"))
+    rows = _by_name(
+        _items(STUDENT_FILE.call(parser, "parse_profile", path), "parse_profile()", TIME_FIELDS, "LayerTime")
+    )
     for record in fx.profile_records(case):
         row = rows.get(record.name)
         expect(row is not None, f"parse_profile({path.name}) returned no layer named {record.name!r}.")
@@ -274,6 +269,7 @@ def test_parse_profile_percent(parser: Attempt[ModuleType], files: dict[str, fx.
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.profile.raw_separator_names")
 def test_parse_profile_trt10_names(parser: Attempt[ModuleType], files: dict[str, fx.Written]) -> None:
     """parse_profile: layer names with raw \\x1e/\\x1f separators (as in 8.6 EA exports), kept exactly"""
     case = fx.TRT10_UNICODE
@@ -293,11 +289,14 @@ def test_parse_profile_trt10_names(parser: Attempt[ModuleType], files: dict[str,
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.profile_log.rows")
 def test_parse_profile_log_rows(parser: Attempt[ModuleType]) -> None:
     """parse_profile_log: one row per printed layer (log prefixes, header and Total row skipped)"""
     for case, summary in (LOG_DEFAULT, LOG_CUSTOM):
         text = fx.trtexec_stdout(case, summary)
-        rows = _items(_call(parser, "parse_profile_log", text), "parse_profile_log()", TIME_FIELDS, "LayerTime")
+        rows = _items(
+            STUDENT_FILE.call(parser, "parse_profile_log", text), "parse_profile_log()", TIME_FIELDS, "LayerTime"
+        )
         names = [row[0] for row in rows]
         expected = [row.name for row in fx.table_rows(case)[0]]
         what = f"parse_profile_log(stdout of trtexec --dumpProfile on {case.engine_file})"
@@ -319,12 +318,15 @@ def test_parse_profile_log_rows(parser: Attempt[ModuleType]) -> None:
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.profile_log.values")
 def test_parse_profile_log_values(parser: Attempt[ModuleType]) -> None:
     """parse_profile_log: total, average, median ms and percent of each row"""
     for case, summary in (LOG_DEFAULT, LOG_CUSTOM):
         text = fx.trtexec_stdout(case, summary)
         rows = _by_name(
-            _items(_call(parser, "parse_profile_log", text), "parse_profile_log()", TIME_FIELDS, "LayerTime")
+            _items(
+                STUDENT_FILE.call(parser, "parse_profile_log", text), "parse_profile_log()", TIME_FIELDS, "LayerTime"
+            )
         )
         for printed in fx.table_rows(case)[0]:
             row = rows.get(printed.name)
@@ -345,11 +347,12 @@ def test_parse_profile_log_values(parser: Attempt[ModuleType]) -> None:
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.check("p5.profile_log.raw_separators")
 def test_parse_profile_log_raw_separators(parser: Attempt[ModuleType]) -> None:
     """parse_profile_log: names holding raw \\x1e/\\x1f separators (as 8.6 EA wrote them) come back whole"""
     case = fx.TRT10_UNICODE
     text = fx.trtexec_stdout(case, fx.SUMMARY_DEFAULT)
-    rows = _items(_call(parser, "parse_profile_log", text), "parse_profile_log()", TIME_FIELDS, "LayerTime")
+    rows = _items(STUDENT_FILE.call(parser, "parse_profile_log", text), "parse_profile_log()", TIME_FIELDS, "LayerTime")
     names = [row[0] for row in rows]
     # Only the names with separators are graded here; the other rows are test_parse_profile_log_rows' business.
     whole = [row.name for row in fx.table_rows(case)[0] if fx.RS in row.name]
@@ -417,6 +420,7 @@ def _check_layers(parser: Attempt[ModuleType], written: fx.Written, fields: Sequ
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.layer_info.layers")
 def test_parse_layer_info_layers(parser: Attempt[ModuleType], files: dict[str, fx.Written]) -> None:
     """parse_layer_info: one LayerInfo per layer with its name and LayerType"""
     for case in (fx.RESNET_FP32, fx.DLA_LIKE):
@@ -424,6 +428,7 @@ def test_parse_layer_info_layers(parser: Attempt[ModuleType], files: dict[str, f
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.layer_info.fp32_fp16")
 def test_parse_layer_info_fp32_fp16(parser: Attempt[ModuleType], files: dict[str, fx.Written]) -> None:
     """parse_layer_info: FP32 and FP16 engines, precision of each layer's first input and output"""
     for case in (fx.RESNET_FP32, fx.RESNET_FP16):
@@ -431,12 +436,14 @@ def test_parse_layer_info_fp32_fp16(parser: Attempt[ModuleType], files: dict[str
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p5.layer_info.int8_mixed")
 def test_parse_layer_info_int8_mixed(parser: Attempt[ModuleType], files: dict[str, fx.Written]) -> None:
     """parse_layer_info: INT8 engine mixing INT8, FP16 and FP32 layers (Q/DQ Reformat layers)"""
     _check_layers(parser, files[fx.MOBILENET_INT8.key])
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.layer_info.other_precisions")
 def test_parse_layer_info_other_precisions(parser: Attempt[ModuleType], files: dict[str, fx.Written]) -> None:
     """parse_layer_info: BF16, FP8, INT32, BOOL, short kgen names, and None for layers without tensors"""
     for case in (fx.PRECISIONS, fx.DLA_LIKE):
@@ -444,21 +451,24 @@ def test_parse_layer_info_other_precisions(parser: Attempt[ModuleType], files: d
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.layer_info.raw_separators")
 def test_parse_layer_info_trt10_unicode(parser: Attempt[ModuleType], files: dict[str, fx.Written]) -> None:
     """parse_layer_info: Metadata with raw \\x1e/\\x1f separators (8.6 EA; 10.x escapes them), Myelin without inputs"""
     _check_layers(parser, files[fx.TRT10_UNICODE.key])
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.layer_info.trt11")
 def test_parse_layer_info_trt11(parser: Attempt[ModuleType], files: dict[str, fx.Written]) -> None:
     """parse_layer_info: TensorRT 11 layout ("I/O Tensors" instead of "Bindings")"""
     _check_layers(parser, files[fx.TRT11.key])
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.layer_info.not_detailed")
 def test_parse_layer_info_not_detailed(parser: Attempt[ModuleType], not_detailed: Path) -> None:
     """parse_layer_info: a clear ValueError for files exported without --profilingVerbosity=detailed"""
-    func = student.function(parser.result(), "parse_layer_info", SIGNATURES["parse_layer_info"])
+    func = STUDENT_FILE.function(parser, "parse_layer_info")
     what = f'parse_layer_info({not_detailed.name}), a file whose "Layers" are plain name strings'
     try:
         returned = func(not_detailed)
@@ -475,7 +485,7 @@ def test_parse_layer_info_not_detailed(parser: Attempt[ModuleType], not_detailed
         except student.StudentCodeError as error:
             if "not implemented yet" in str(error):
                 raise
-            raise _with_hint(
+            raise with_hint(
                 error,
                 f'On {not_detailed.name}, whose "Layers" are plain name strings, raise a ValueError '
                 "whose message says to rebuild the engine with --profilingVerbosity=detailed.",
@@ -511,6 +521,7 @@ def _check_memory(got: dict[Any, Any], want: dict[str, int], what: str, hint: st
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p5.memory.sizes")
 def test_layer_memory_sizes(parser: Attempt[ModuleType], files: dict[str, fx.Written], not_detailed: Path) -> None:
     """layer_memory: bytes of each layer's outputs (element size per type, no outputs = 0, dynamic left out)"""
     path = files[fx.RESNET_FP32.key].layers.parent / fx.MEMORY_FILE
@@ -530,7 +541,7 @@ def test_layer_memory_sizes(parser: Attempt[ModuleType], files: dict[str, fx.Wri
         f"layer_memory({path.name}) gives {wrong!r} = {_short(got.get(wrong))}, but its output has a dynamic "
         "dimension (-1): its size is unknown, so leave the layer out (never 0 or negative).",
     )
-    func = student.function(parser.result(), "layer_memory", SIGNATURES["layer_memory"])
+    func = STUDENT_FILE.function(parser, "layer_memory")
     try:
         returned = func(not_detailed)
     except ValueError as error:
@@ -544,7 +555,7 @@ def test_layer_memory_sizes(parser: Attempt[ModuleType], files: dict[str, fx.Wri
         try:
             returned = student.call(func, not_detailed)  # the same failure, with the student's own lines
         except student.StudentCodeError as error:
-            raise _with_hint(
+            raise with_hint(
                 error,
                 f'On {not_detailed.name}, whose "Layers" are plain names, raise a ValueError saying to rebuild '
                 "with --profilingVerbosity=detailed.",
@@ -556,6 +567,7 @@ def test_layer_memory_sizes(parser: Attempt[ModuleType], files: dict[str, fx.Wri
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.memory.vector_padding")
 def test_layer_memory_vector_padding(parser: Attempt[ModuleType], files: dict[str, fx.Written]) -> None:
     """layer_memory: vectorized formats pad the channel to their vector width (C=3 in a 4-wide format is 4)"""
     path = files[fx.RESNET_FP32.key].layers.parent / fx.MEMORY_FILE
@@ -571,6 +583,7 @@ def test_layer_memory_vector_padding(parser: Attempt[ModuleType], files: dict[st
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.memory.real_files")
 def test_layer_memory_real_files(parser: Attempt[ModuleType], tmp_path: Path) -> None:
     """layer_memory: real detailed layer-info files (real_files/memory) agree with the grader's reader"""
     paths = sorted(REAL_MEMORY.glob("*.layer.json")) if REAL_MEMORY.is_dir() else []
@@ -599,7 +612,7 @@ def test_layer_memory_real_files(parser: Attempt[ModuleType], tmp_path: Path) ->
 def _summary(parser: Attempt[ModuleType], case: fx.Case, summary: fx.Summary) -> dict[str, Any]:
     """The student's parse_perf_summary on a whole trtexec stdout."""
     text = fx.trtexec_stdout(case, summary)
-    result = _call(parser, "parse_perf_summary", text)
+    result = STUDENT_FILE.call(parser, "parse_perf_summary", text)
     expect(isinstance(result, dict), f"parse_perf_summary() returned {type(result).__name__}; expected a dict.")
     return result
 
@@ -631,6 +644,7 @@ def _check_metric(result: dict[str, Any], key: str, metric: fx.Metric, percentil
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.perf_summary.latency")
 def test_parse_perf_summary_latency(parser: Attempt[ModuleType]) -> None:
     """parse_perf_summary: throughput_qps and latency (min, max, mean, median, p90, p95, p99)"""
     case, summary = LOG_DEFAULT
@@ -644,6 +658,7 @@ def test_parse_perf_summary_latency(parser: Attempt[ModuleType]) -> None:
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.perf_summary.metrics")
 def test_parse_perf_summary_metrics(parser: Attempt[ModuleType]) -> None:
     """parse_perf_summary: enqueue, h2d, gpu_compute and d2h statistics"""
     case, summary = LOG_DEFAULT
@@ -653,6 +668,7 @@ def test_parse_perf_summary_metrics(parser: Attempt[ModuleType]) -> None:
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.perf_summary.percentiles")
 def test_parse_perf_summary_percentiles(parser: Attempt[ModuleType]) -> None:
     """parse_perf_summary: the percentiles the log prints (--percentile=50,99 gives p50 and p99)"""
     case, summary = LOG_CUSTOM
@@ -674,7 +690,7 @@ def _student_summary(
     profile = [entry for case in cases[:1] for entry in fx.expected_profile(case)]
     layers = [layer for case in cases for layer in fx.expected_layers(case)]
     student_profile, student_layers = _student_objects(parser, profile, layers)
-    got = _call(parser, "summarize", student_profile, student_layers, **kwargs)
+    got = STUDENT_FILE.call(parser, "summarize", student_profile, student_layers, **kwargs)
     expect(isinstance(got, dict), f"summarize() returned {type(got).__name__}; expected a dict.")
     missing = [key for key in SUMMARY_KEYS if key not in got]
     expect(not missing, f"summarize() returned keys {sorted(map(str, got))}; it lacks {missing}.")
@@ -682,6 +698,7 @@ def _student_summary(
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.summarize.total")
 def test_summarize_total(parser: Attempt[ModuleType]) -> None:
     """summarize: total_ms is the sum of per-layer average ms (one inference)"""
     got, want = _student_summary(parser, SUMMARY_CASE)
@@ -700,6 +717,7 @@ def test_summarize_total(parser: Attempt[ModuleType]) -> None:
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.summarize.top_layers")
 def test_summarize_top_layers(parser: Attempt[ModuleType]) -> None:
     """summarize: top_layers lists (name, average_ms), slowest first, top_k of them"""
     for kwargs in ({"top_k": 3}, {}):
@@ -725,6 +743,7 @@ def test_summarize_top_layers(parser: Attempt[ModuleType]) -> None:
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.summarize.time_by_type")
 def test_summarize_time_by_type(parser: Attempt[ModuleType]) -> None:
     """summarize: time_by_type sums average ms per layer type (layers joined by name)"""
     got, want = _student_summary(parser, SUMMARY_CASE)
@@ -746,6 +765,7 @@ def test_summarize_time_by_type(parser: Attempt[ModuleType]) -> None:
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.summarize.precision_counts")
 def test_summarize_precision_counts(parser: Attempt[ModuleType]) -> None:
     """summarize: precision_counts counts layers per input precision (layers without inputs left out)"""
     got, want = _student_summary(parser, SUMMARY_CASE, fx.DLA_LIKE)
@@ -759,6 +779,7 @@ def test_summarize_precision_counts(parser: Attempt[ModuleType]) -> None:
 
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.summarize.reformat_percent")
 def test_summarize_reformat_percent(parser: Attempt[ModuleType]) -> None:
     """summarize: reformat_percent is the share of total_ms spent in Reformat layers (0-100)"""
     got, want = _student_summary(parser, SUMMARY_CASE)
@@ -773,6 +794,7 @@ def test_summarize_reformat_percent(parser: Attempt[ModuleType]) -> None:
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.check("p5.summarize.unknown_layer_type")
 def test_summarize_unknown_layer_type(parser: Attempt[ModuleType]) -> None:
     """summarize: a profiled layer without layer information counts as "Unknown" in time_by_type"""
     case = SUMMARY_CASE
@@ -784,11 +806,11 @@ def test_summarize_unknown_layer_type(parser: Attempt[ModuleType]) -> None:
     unknown_ms = sum(entry.average_ms for entry in profile if entry.name in missing)
     student_profile, student_layers = _student_objects(parser, profile, layers)
     try:
-        got = _call(parser, "summarize", student_profile, student_layers)
+        got = STUDENT_FILE.call(parser, "summarize", student_profile, student_layers)
     except student.StudentCodeError as error:
         if "not implemented yet" in str(error):
             raise
-        raise _with_hint(
+        raise with_hint(
             error,
             f"The profile given has layers that the layer list lacks ({', '.join(sorted(missing))}): "
             'count their time as "Unknown", e.g. layer_type.get(entry.name, "Unknown").',
@@ -804,6 +826,7 @@ def test_summarize_unknown_layer_type(parser: Attempt[ModuleType]) -> None:
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.check("p5.summarize.zero_total")
 def test_summarize_zero_total(parser: Attempt[ModuleType]) -> None:
     """summarize: a profile whose layers all took 0 ms gives total_ms 0 and reformat_percent 0.0"""
     case = fx.RESNET_FP32
@@ -811,11 +834,11 @@ def test_summarize_zero_total(parser: Attempt[ModuleType]) -> None:
     assert profile, "internal: the case has no zero-time layer"
     student_profile, student_layers = _student_objects(parser, profile, fx.expected_layers(case))
     try:
-        got = _call(parser, "summarize", student_profile, student_layers)
+        got = STUDENT_FILE.call(parser, "summarize", student_profile, student_layers)
     except student.StudentCodeError as error:
         if "not implemented yet" in str(error):
             raise
-        raise _with_hint(
+        raise with_hint(
             error,
             "Every layer of the profile given took 0 ms, so total_ms is 0: then reformat_percent is 0.0 "
             "(check total_ms > 0 before dividing).",
@@ -833,6 +856,7 @@ def test_summarize_zero_total(parser: Attempt[ModuleType]) -> None:
 
 
 @pytest.mark.points(2)
+@pytest.mark.check("p5.plot.png")
 def test_plot_profile(parser: Attempt[ModuleType], tmp_path: Path) -> None:
     """plot_profile writes a valid PNG of sensible size for every fixture engine"""
     from PIL import Image
@@ -842,7 +866,7 @@ def test_plot_profile(parser: Attempt[ModuleType], tmp_path: Path) -> None:
         profile, layers = _student_objects(parser, *_time_of(case))
         out = tmp_path / f"{case.key}.png"
         try:
-            _call(parser, "plot_profile", profile, layers, out)
+            STUDENT_FILE.call(parser, "plot_profile", profile, layers, out)
         except student.StudentCodeError as error:
             problems.append((case.title, str(error)))
             continue
@@ -889,6 +913,7 @@ def _close_figures() -> None:
 
 @pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
+@pytest.mark.check("p5.str_paths")
 def test_path_arguments_may_be_str(parser: Attempt[ModuleType], files: dict[str, fx.Written], tmp_path: Path) -> None:
     """parse_profile, parse_layer_info and plot_profile take a path given as a str like a pathlib.Path"""
     case = fx.RESNET_FP16
@@ -901,11 +926,11 @@ def test_path_arguments_may_be_str(parser: Attempt[ModuleType], files: dict[str,
     def as_str(name: str, *args: Any) -> Any:
         """The student's function called with its path argument (the last one) as a str."""
         try:
-            return _call(parser, name, *args[:-1], str(args[-1]))
+            return STUDENT_FILE.call(parser, name, *args[:-1], str(args[-1]))
         except student.StudentCodeError as error:
             if "not implemented yet" in str(error):
                 raise
-            raise _with_hint(
+            raise with_hint(
                 error,
                 f"{name}() got its path as a str, {str(args[-1])!r}, and failed; with a pathlib.Path it works. {hint}",
             ) from None
@@ -920,7 +945,7 @@ def test_path_arguments_may_be_str(parser: Attempt[ModuleType], files: dict[str,
         ("parse_profile", written.profile, TIME_FIELDS),
         ("parse_layer_info", written.layers, INFO_FIELDS),
     ):
-        with_path = _call(parser, name, path)
+        with_path = STUDENT_FILE.call(parser, name, path)
         with_str = as_str(name, path)
         expect(
             rows(with_str, fields) == rows(with_path, fields),
@@ -931,7 +956,7 @@ def test_path_arguments_may_be_str(parser: Attempt[ModuleType], files: dict[str,
     profile, layers = _student_objects(parser, *_time_of(case))
     png_path, png_str = tmp_path / "as_path.png", tmp_path / "as_str.png"
     try:
-        _call(parser, "plot_profile", profile, layers, png_path)
+        STUDENT_FILE.call(parser, "plot_profile", profile, layers, png_path)
     except student.StudentCodeError as error:
         if "not implemented yet" in str(error):
             raise
@@ -952,19 +977,11 @@ def test_path_arguments_may_be_str(parser: Attempt[ModuleType], files: dict[str,
 # ---------------------------------------------------------------- real NVIDIA exports and logs
 
 
-def _require_shared(folder: Path) -> None:
-    """Skip unless the shared reference folder beside the repository holds ``folder``."""
-    if not folder.is_dir():
-        pytest.skip(
-            f"not graded on this machine: the real trtexec files are not here ({folder} is absent; "
-            "they live in <repo>/../shared/reference on the course machines)"
-        )
-
-
 @pytest.mark.points(2)
+@pytest.mark.requires("reference_exports")
+@pytest.mark.check("p5.real.exports")
 def test_real_trtexec_exports(parser: Attempt[ModuleType]) -> None:
     """real NVIDIA exports: parse_profile and parse_layer_info agree with trtexec's files"""
-    _require_shared(REAL_EXPORTS)
     profiles = sorted(REAL_EXPORTS.glob("*.profile.json"))
     expect(profiles, f"{REAL_EXPORTS} holds no *.profile.json (internal: the reference folder is incomplete)")
     for path in profiles:
@@ -1010,14 +1027,17 @@ def _sections(text: str) -> list[str]:
 
 
 @pytest.mark.points(1)
+@pytest.mark.requires("reference_logs")
+@pytest.mark.check("p5.real.logs")
 def test_real_trtexec_logs(parser: Attempt[ModuleType]) -> None:
     """real trtexec stdout: parse_profile_log and parse_perf_summary on logs from real runs"""
-    _require_shared(REAL_LOGS)
     for path in sorted(REAL_LOGS.glob("*.log")):
         text = path.read_text(encoding="utf-8", errors="replace")
         for number, section in enumerate(_sections(text), 1):
             (table,) = gparse.read_profile_log(section)
-            rows = _items(_call(parser, "parse_profile_log", section), "parse_profile_log()", TIME_FIELDS, "LayerTime")
+            rows = _items(
+                STUDENT_FILE.call(parser, "parse_profile_log", section), "parse_profile_log()", TIME_FIELDS, "LayerTime"
+            )
             names = [row[0] for row in rows]
             expected = [row.name for row in table.rows]
             expect(
@@ -1035,7 +1055,7 @@ def test_real_trtexec_logs(parser: Attempt[ModuleType]) -> None:
         if "=== Performance summary ===" not in text:
             continue
         want = gparse.read_perf_summary(text)
-        got = _call(parser, "parse_perf_summary", text)
+        got = STUDENT_FILE.call(parser, "parse_perf_summary", text)
         expect(
             isinstance(got, dict), f"parse_perf_summary({path.name}) returned {type(got).__name__}; expected a dict."
         )
@@ -1080,14 +1100,6 @@ class FreshProfile:
     layers: gparse.LayerFile | None  # None: the engine has names-only layer information
 
 
-def _require(*capabilities: str) -> None:
-    """Skip unless this machine has every capability (before any expensive work)."""
-    for name in capabilities:
-        capability = requirements.capability(name)
-        if not capability.available:
-            pytest.skip(capability.skip_reason())
-
-
 def _earlier_engines(student_dir: Path, limit: int = 4) -> list[Path]:
     """Engines the student built in Practices 3 and 4 (next to their files), if any."""
     found: list[Path] = []
@@ -1111,8 +1123,10 @@ def _reference_engines() -> list[tuple[str, Path]]:
 
 @pytest.fixture(scope="module")
 def fresh_profiles(student_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[FreshProfile]:
-    """Engines profiled now with trtexec --dumpProfile --separateProfileRun --exportProfile --exportLayerInfo."""
-    _require("tensorrt", "gpu", "trtexec")
+    """Engines profiled now with trtexec --dumpProfile --separateProfileRun --exportProfile --exportLayerInfo.
+
+    Only tests marked ``requires("tensorrt", "gpu", "trtexec")`` use it: elsewhere they skip before it is built.
+    """
     from grader.backends import trtexec
 
     out = tmp_path_factory.mktemp("p5-trtexec")
@@ -1147,6 +1161,7 @@ def fresh_profiles(student_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.mark.points(2)
 @pytest.mark.requires("tensorrt", "gpu", "trtexec")
+@pytest.mark.check("p5.gpu.profile")
 def test_gpu_profile_matches_trtexec_stdout(parser: Attempt[ModuleType], fresh_profiles: list[FreshProfile]) -> None:
     """Jetson: parse_profile and parse_profile_log on fresh trtexec output agree with trtexec's Total row"""
     for item in fresh_profiles:
@@ -1173,7 +1188,7 @@ def test_gpu_profile_matches_trtexec_stdout(parser: Attempt[ModuleType], fresh_p
         percent = sum(row[4] for row in rows)
         expect(abs(percent - 100) <= 0.05, f"{item.label}: your percents sum to {percent:.3f}, trtexec's to 100.")
         log_rows = _items(
-            _call(parser, "parse_profile_log", item.stdout), "parse_profile_log()", TIME_FIELDS, "LayerTime"
+            STUDENT_FILE.call(parser, "parse_profile_log", item.stdout), "parse_profile_log()", TIME_FIELDS, "LayerTime"
         )
         log_names = [row[0] for row in log_rows]
         printed = [row.name for row in table.rows]
@@ -1186,6 +1201,7 @@ def test_gpu_profile_matches_trtexec_stdout(parser: Attempt[ModuleType], fresh_p
 
 @pytest.mark.points(2)
 @pytest.mark.requires("tensorrt", "gpu", "trtexec")
+@pytest.mark.check("p5.gpu.layer_info")
 def test_gpu_layer_info_matches_engine(
     parser: Attempt[ModuleType], fresh_profiles: list[FreshProfile], grade: Any
 ) -> None:
@@ -1214,6 +1230,7 @@ def test_gpu_layer_info_matches_engine(
 
 @pytest.mark.points(1)
 @pytest.mark.requires("tensorrt", "gpu", "trtexec")
+@pytest.mark.check("p5.gpu.perf_summary")
 def test_gpu_perf_summary_matches_stdout(parser: Attempt[ModuleType], fresh_profiles: list[FreshProfile]) -> None:
     """Jetson: parse_perf_summary on fresh trtexec stdout (the benchmark run of --separateProfileRun)"""
     for item in fresh_profiles:
@@ -1225,7 +1242,7 @@ def test_gpu_perf_summary_matches_stdout(parser: Attempt[ModuleType], fresh_prof
             "carry --separateProfileRun; without it trtexec says 'The e2e network timing is not reported').",
         )
         want = gparse.read_perf_summary(item.stdout)
-        got = _call(parser, "parse_perf_summary", item.stdout)
+        got = STUDENT_FILE.call(parser, "parse_perf_summary", item.stdout)
         expect(isinstance(got, dict), f"parse_perf_summary() returned {type(got).__name__}; expected a dict.")
         expect(
             _close(got.get("throughput_qps"), want["throughput_qps"]),
