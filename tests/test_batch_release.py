@@ -19,6 +19,7 @@ from grader.practices import PRACTICES
 HIDDEN_TESTS = '''
 
 @pytest.mark.points(1)
+@pytest.mark.check("p5.release.instructor_only")
 @pytest.mark.visibility("hidden")
 def test_instructor_only_check() -> None:
     """an instructor-only check"""
@@ -26,6 +27,7 @@ def test_instructor_only_check() -> None:
 
 @pytest.mark.visibility("after_due_date")
 @pytest.mark.points(1)
+@pytest.mark.check("p5.release.after_due_date")
 def test_after_the_deadline() -> None:
     """shown after the deadline"""
 '''

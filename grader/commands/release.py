@@ -289,7 +289,7 @@ def collected_visibilities(bundle: Path) -> dict[str, str]:
             "no:cacheprovider",
         ]
         completed = subprocess.run(command, cwd=bundle, env=env, capture_output=True, text=True, check=False)
-        if not report.exists():
+        if not report.exists() or completed.returncode not in (0, 5):  # 5: nothing collected, reported below
             tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-15:])
             raise ReleaseError(f"the bundle's suites do not collect (pytest exit {completed.returncode}):\n{tail}")
         data = json.loads(report.read_text(encoding="utf-8"))
