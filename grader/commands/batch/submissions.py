@@ -18,6 +18,7 @@ import shutil
 import stat
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from grader.practices import PRACTICES
@@ -51,6 +52,11 @@ class Submission:
     files: dict[int, FoundFile] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     unreadable: str = ""  # why nothing could be read (bad archive...)
+    name: str = ""  # the student's display name as the LMS gives it (UTF-8, any script); "" when unknown
+    lms: str = "folders"  # the layout it came from: "canvas", "moodle", "classroom" or "folders"
+    submitted_at: datetime | None = None  # timezone-aware, from the LMS where it has one; None when unknown
+    marked_late: bool = False  # the LMS itself marked it late (Canvas's "_LATE_")
+    unmatched: list[str] = field(default_factory=list)  # files handed in that no practice claimed
 
     @property
     def safe_id(self) -> str:
