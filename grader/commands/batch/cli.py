@@ -43,7 +43,15 @@ BATCH_SCHEMA = 2  # bump when a change in the batch code changes grades (2: one 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The batch command's options."""
-    parser.add_argument("submissions", type=Path, help="folder with one folder or .zip per student")
+    parser.add_argument(
+        "submissions", type=Path, help="the LMS's download (a .zip) or a folder (extracted, or one entry per student)"
+    )
+    parser.add_argument(
+        "--lms",
+        choices=("canvas", "moodle", "classroom", "folders"),
+        default=None,
+        help="the layout of SUBMISSIONS (default: recognised by its content)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder (created; reused to resume)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
     parser.add_argument("--timeout", type=float, default=300.0, help="wall-clock seconds per submission")
@@ -200,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     batch_root = Path(tempfile.gettempdir()) / f"trtlab-batch-{hashlib.sha256(str(out).encode()).hexdigest()[:12]}"
     try:
         batch = _prepare(args, source, out, practices, batch_root, started)
-        entries, skipped = _entries(source, out)
+        entries, skipped = _entries(source, out, args.lms)
         done, todo = _unchanged(batch, entries)
         reused = len(done)
         progress = Progress(len(entries), args.jobs)
@@ -226,8 +234,8 @@ def _checked(args: argparse.Namespace) -> tuple[Path, Path, list[int]]:
     """The submissions folder, OUT and the practices, or SystemExit saying what is wrong."""
     source: Path = args.submissions.resolve()
     out: Path = args.out.resolve()
-    if not source.is_dir():
-        raise SystemExit(f"{source} is not a folder of submissions")
+    if not (source.is_dir() or (source.is_file() and source.suffix.lower() == ".zip")):
+        raise SystemExit(f"{source} is neither a folder nor a .zip of submissions; give the LMS's download or a folder")
     if args.jobs < 1 or args.timeout <= 0 or args.threads < 1:
         raise SystemExit("--jobs, --threads and --timeout must be positive")
     return source, out, _practices(args.practices, REPO)
@@ -294,11 +302,19 @@ def _trusted_suite(
     return suite
 
 
-def _entries(source: Path, out: Path) -> tuple[list[Submission], list[str]]:
-    """Every submission in SOURCE (OUT excluded), read into memory, and what was skipped."""
+def _entries(source: Path, out: Path, lms: str | None = None) -> tuple[list[Submission], list[str]]:
+    """Every submission in SOURCE (OUT excluded), read into memory, and what was skipped.
+
+    A malformed export (``submissions.IntakeError``) ends the command with its one line.
+    """
     from grader.commands.batch import submissions
 
-    entries, skipped = submissions.discover(source)
+    intake_error = getattr(submissions, "IntakeError", ValueError)
+    try:
+        # ``lms`` passed only when given, so this works before and after discover() takes it
+        entries, skipped = submissions.discover(source, **({"lms": lms} if lms else {}))
+    except intake_error as error:
+        raise SystemExit(str(error)) from None
     entries = [e for e in entries if e.source.resolve() != out]
     for entry in entries:
         submissions.load(entry)
@@ -362,7 +378,7 @@ def _start_session(batch: _Batch) -> BatchSession:
         limits=batch.limits,
         jobs=batch.args.jobs,
         threads=batch.args.threads,
-        hide=[str(batch.source), str(batch.out)],
+        hide=[str(_hidden_source(batch)), str(batch.out)],
         log=batch.private / "workers.log",
     )
     batch.timings["workers_start_s"] = round(time.monotonic() - mark, 1)
@@ -377,6 +393,16 @@ def _start_session(batch: _Batch) -> BatchSession:
             file=sys.stderr,
         )
     return session
+
+
+def _hidden_source(batch: _Batch) -> Path:
+    """What to cover in the sandbox for SUBMISSIONS: the folder, or a .zip's folder unless that holds the grader."""
+    if batch.source.is_dir():
+        return batch.source
+    needed = (REPO, batch.batch_root, batch.cache_dir)
+    folder = batch.source.parent
+    # mounts cover folders only; a folder above the repository or the workspaces must stay visible
+    return batch.source if any(path.is_relative_to(folder) for path in needed) else folder
 
 
 def _record(
