@@ -1,0 +1,156 @@
+"""``python -m grader gradescope OUT.zip [--practices N,...]``: the autograder zip Gradescope asks for.
+
+Gradescope's autograder specification (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
+a zip with ``setup.sh`` (run once, as root, on an Ubuntu image) and an executable ``run_autograder``
+at its root; the zip is unpacked in ``/autograder/source``, the student's upload is in
+``/autograder/submission``, and ``run_autograder`` must write ``/autograder/results/results.json``.
+
+The zip holds the whole grader with its hidden tests, the test entries, the reference solutions
+(the batch's trusted run needs them; students never see an autograder's source on Gradescope, so
+shipping them there is safe), the photos and data the suites read, ``pyproject.toml`` and
+``conftest.py``. ``run_autograder`` runs the real batch (``python -m grader batch``) on a
+one-student folder made from the upload and hands Gradescope the batch's own results.json. Gradescope
+has no GPU: setup.sh installs the CPU tier, and the GPU tier's tests are "not graded" there, never 0.
+
+As for the student release, every file comes from git's last commit (``git archive HEAD``): what an
+instructor tried in a working tree never ships, and they are told which of their files were left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import sys
+import tarfile
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from grader.commands.release import ReleaseError, _git, _skipped
+from grader.core.files import atomic_write
+from grader.core.paths import REPO
+
+COPIED = (
+    "grader",
+    "assignments",
+    "solutions",
+    "calib_images",
+    "eval_images",
+    "real_files",
+    "pyproject.toml",
+    "conftest.py",
+    "README.md",  # pyproject.toml's readme: pip refuses to install the lab without it
+)
+TEMPLATES = {"gradescope/setup.sh": "setup.sh", "gradescope/run_autograder": "run_autograder"}
+CONFIG = "gradescope.json"  # read by grader.commands.autograder
+TORCH_PLACEHOLDER = "@TORCH@"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same commit gives the same zip
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The gradescope command's options."""
+    parser.add_argument("out", type=Path, help="the zip to write (e.g. autograder.zip; replaced if it exists)")
+    parser.add_argument("--practices", default="", help="comma-separated practice numbers to grade (default: all)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the zip from git's last commit and write it atomically."""
+    out: Path = args.out.resolve()
+    if out.suffix.lower() != ".zip":
+        raise SystemExit(
+            f"{args.out}: the autograder must be a .zip file (Gradescope uploads a zip), e.g. autograder.zip"
+        )
+    chosen = choose_practices(args.practices)
+    try:
+        names, left_out = build(REPO, out, chosen)
+    except ReleaseError as error:
+        print(f"gradescope refused: {error}", file=sys.stderr)
+        return 1
+    print(f"Wrote {out} ({len(names)} files from git's last commit; practices {', '.join(map(str, chosen))}).")
+    print("Upload it as the autograder of a Gradescope programming assignment (Ubuntu image; no GPU there,")
+    print("so the GPU tier's tests show as not graded). Students upload practiceN/<file> or the bare files.")
+    for line in left_out:
+        print(f"  left out: {line}")
+    return 0
+
+
+def choose_practices(text: str) -> list[int]:
+    """The requested practices, checked against the suites present (all of them by default)."""
+    from grader.commands.batch.trusted import available_practices
+
+    available = available_practices(REPO)
+    if not text.strip():
+        return available
+    try:
+        wanted = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise SystemExit(f"--practices: expected numbers like 1,2,5, got {text!r}") from None
+    unknown = [n for n in wanted if n not in available]
+    if unknown:
+        raise SystemExit(f"--practices: no suite for {unknown}; available: {available}")
+    return wanted
+
+
+def build(repo: Path, out: Path, chosen: list[int]) -> tuple[list[str], list[str]]:
+    """Write the zip at ``out``; return its file names and what the working tree held that was left out."""
+    files = committed(repo, [*COPIED, *TEMPLATES])
+    for template, name in TEMPLATES.items():
+        if template not in files:
+            raise ReleaseError(f"{template} is not in git's last commit: commit it, then build the zip again")
+        files[name] = files.pop(template)
+    data, mode = files["setup.sh"]
+    files["setup.sh"] = (data.replace(TORCH_PLACEHOLDER.encode(), torch_pins(repo).encode()), mode)
+    commit = _git(repo, "rev-parse", "HEAD").decode().strip()
+    config = {"practices": chosen, "commit": commit, "built_by": "python -m grader gradescope"}
+    files[CONFIG] = (json.dumps(config, indent=1).encode(), 0o644)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            data, mode = files[name]
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.external_attr = (0o100000 | mode) << 16  # a regular file with its permissions (run_autograder: 755)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    atomic_write(out, buffer.getvalue(), durable=True)
+    return sorted(files), left_out(repo, [*COPIED, *TEMPLATES])
+
+
+def committed(repo: Path, names: list[str]) -> dict[str, tuple[bytes, int]]:
+    """``{path: (bytes, mode)}`` of the regular files under ``names`` in git's last commit (``git archive HEAD``)."""
+    present = [n for n in names if _git(repo, "ls-tree", "--name-only", "HEAD", "--", n).strip()]
+    archive = tarfile.open(fileobj=io.BytesIO(_git(repo, "archive", "--format=tar", "HEAD", "--", *present)))
+    files = {}
+    for member in archive.getmembers():
+        relative = PurePosixPath(member.name)
+        # Regular files only, inside the zip: git archive writes no others, but a tar is read with care.
+        if not member.isfile() or relative.is_absolute() or ".." in relative.parts or _skipped(Path(member.name)):
+            continue
+        source = archive.extractfile(member)
+        assert source is not None
+        files[relative.as_posix()] = (source.read(), 0o755 if member.mode & 0o111 else 0o644)
+    return files
+
+
+def torch_pins(repo: Path) -> str:
+    """The x86_64 torch/torchvision pins of the lab's own setup.sh (git's last commit), so both install alike."""
+    text = _git(repo, "show", "HEAD:setup.sh").decode(errors="replace")
+    match = re.search(r"x86_64\)\s*TORCH=\(([^)]*)\)", text)
+    if not match:
+        raise ReleaseError("setup.sh (git's last commit) has no 'x86_64) TORCH=(...)' line to take the torch pins from")
+    return match.group(1).strip()
+
+
+def left_out(repo: Path, names: list[str]) -> list[str]:
+    """What the working tree holds beyond git's last commit under ``names`` (not in the zip)."""
+    status = _git(repo, "status", "--porcelain", "--untracked-files=all", "--", *names).decode(errors="replace")
+    changes = []
+    for line in status.splitlines():
+        path = line[3:].strip().strip('"')
+        if _skipped(Path(path)):
+            continue
+        if line.startswith("??"):
+            changes.append(f"{path} (untracked in your working tree: not in the zip)")
+        else:
+            changes.append(f"{path} (changed in your working tree: the zip holds the committed version)")
+    return changes
