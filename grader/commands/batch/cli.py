@@ -1,12 +1,17 @@
 """``python -m grader batch SUBMISSIONS --out OUT``: grade a class, resumably.
 
-    python -m grader batch SUBMISSIONS --out OUT [--jobs N] [--timeout SECONDS]
-                           [--practices 1,2,...] [--regrade] [--memory GIB] [--rss GIB] [--threads N]
+    python -m grader batch SUBMISSIONS --out OUT [--lms canvas|moodle|classroom|folders] [--jobs N]
+                           [--timeout SECONDS] [--practices 1,2,...] [--regrade] [--memory GIB] [--rss GIB]
+                           [--threads N] [--roster FILE [--assignment NAME]] [--only ID,...]
+                           [--due ISO-8601 [--late-penalty P] [--late-cap C] [--times FILE]]
 
-SUBMISSIONS holds one folder or .zip per student (the id is its name). OUT receives
-gradebook.csv, report.html, manifest.json and OUT/<id>/{results.json, feedback.md, result.json}.
-Killed at any moment, the same command grades only what is missing; a student whose files,
-the suites and the environment are unchanged is not graded again (unless --regrade).
+SUBMISSIONS is the LMS's download (a .zip) or a folder: extracted, or one folder or .zip per student.
+OUT receives gradebook.csv (UTF-8 with a BOM), report.html with a histogram PNG per practice,
+manifest.json, OUT/<id>/{results.json, feedback.md, result.json}, and with --roster the LMS's
+import file (canvas-import.csv or moodle-import.csv). Killed at any moment, the same command grades
+only what is missing; a student whose files, the suites and the environment are unchanged is not
+graded again (unless --regrade; --only regrades just the students named). The late policy and the
+roster shape the rows written, never the grading: changing them regrades no one.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from grader.core.paths import REPO
 
 if TYPE_CHECKING:  # imported when the command runs: ``python -m grader --help`` stays fast
     from grader.commands.batch.monitor import WorkerReport
+    from grader.commands.batch.outputs import ClassOptions
     from grader.commands.batch.progress import Progress
     from grader.commands.batch.results import StudentResult
     from grader.commands.batch.sandbox import Limits
@@ -67,6 +73,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rss", type=float, default=4.0, help="resident memory of a whole submission, GiB")
     parser.add_argument(
         "--threads", type=int, default=1, help="torch/ONNX Runtime threads per submission (part of the result key)"
+    )
+    _grades_out_arguments(parser)
+
+
+def _grades_out_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options that shape the rows written, never the grading: roster, late policy, --only."""
+    parser.add_argument(
+        "--roster",
+        type=Path,
+        default=None,
+        help="the LMS's grade sheet (Canvas gradebook export, Moodle grading worksheet): writes "
+        "OUT/canvas-import.csv or OUT/moodle-import.csv with the final scores",
+    )
+    parser.add_argument("--assignment", default=None, help="the Canvas assignment column to fill (title or id)")
+    parser.add_argument("--due", default=None, help="due time, ISO-8601 with an offset, e.g. 2026-03-01T23:59+08:00")
+    parser.add_argument("--late-penalty", type=float, default=None, help="percent of the score per started day late")
+    parser.add_argument("--late-cap", type=float, default=None, help="largest late penalty, percent (default 100)")
+    parser.add_argument(
+        "--times", type=Path, default=None, help="CSV of id,ISO time: submission times (over the LMS's own)"
+    )
+    parser.add_argument(
+        "--only", default=None, help="comma-separated student ids: regrade just these (even if unchanged)"
     )
 
 
@@ -202,14 +230,16 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     source, out, practices = _checked(args)
+    entries, skipped = _entries(source, out, args.lms)
+    options = _class_options(args, entries)  # a bad roster, time or policy: one line, nothing written
+    only = _only(args.only, entries, source)
     out.mkdir(parents=True, exist_ok=True)
     lock = _Lock(out)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     batch_root = Path(tempfile.gettempdir()) / f"trtlab-batch-{hashlib.sha256(str(out).encode()).hexdigest()[:12]}"
     try:
         batch = _prepare(args, source, out, practices, batch_root, started)
-        entries, skipped = _entries(source, out, args.lms)
-        done, todo = _unchanged(batch, entries)
+        done, todo = _unchanged(batch, entries, only)
         reused = len(done)
         progress = Progress(len(entries), args.jobs)
         progress.done = reused
@@ -218,8 +248,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             batch.isolation = batch.isolation or {}
         progress.close()
-        final = [done[e.id] for e in entries if e.id in done]
-        _write_class(batch, final, _manifest(batch, final, reused, skipped))
+        final = _final(entries, done)
+        _write_class(batch, final, _manifest(batch, final, reused, skipped), options)
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted: finished students are saved; run the same command to grade the rest.", file=sys.stderr)
@@ -228,6 +258,56 @@ def run(args: argparse.Namespace) -> int:
         if batch_root.exists():
             submissions.remove_tree(batch_root)
         lock.release()
+
+
+def _class_options(args: argparse.Namespace, entries: list[Submission]) -> ClassOptions:
+    """The late policy (with --times read against the students found) and the roster, or SystemExit."""
+    from grader.commands.batch import late, outputs, roster
+
+    if args.assignment is not None and args.roster is None:
+        raise SystemExit("--assignment names a column of the roster: give --roster FILE too")
+    try:
+        policy = late.from_args(args.due, args.late_penalty, args.late_cap, args.times)
+        if policy is not None and args.times is not None:
+            policy.times = late.read_times(args.times, {entry.id for entry in entries})
+        sheet = roster.read(args.roster, args.assignment) if args.roster is not None else None
+    except (late.PolicyError, roster.RosterError) as error:
+        raise SystemExit(str(error)) from None
+    return outputs.ClassOptions(policy, sheet)
+
+
+def _only(text: str | None, entries: list[Submission], source: Path) -> set[str] | None:
+    """The ids of ``--only`` (an entry's id or its OUT folder name), or SystemExit naming an unknown one."""
+    if text is None:
+        return None
+    by_name = {entry.id: entry.id for entry in entries} | {entry.safe_id: entry.id for entry in entries}
+    wanted = [part.strip() for part in text.split(",") if part.strip()]
+    if not wanted:
+        raise SystemExit("--only: give student ids, e.g. --only 112233,445566")
+    for name in wanted:
+        if name not in by_name:
+            known = ", ".join(sorted(by_name.values())[:5])
+            raise SystemExit(f"--only: no submission in {source} has the id {name!r} (ids there: {known}, ...)")
+    return {by_name[name] for name in wanted}
+
+
+def _final(entries: list[Submission], done: dict[str, StudentResult]) -> list[StudentResult]:
+    """The class's results in entry order, each with what the LMS says now (name, time: outside the key)."""
+    from grader.commands.batch import results
+
+    final = []
+    for entry in entries:
+        if entry.id in done:
+            done[entry.id].submission.update(results.lms_entry(entry))
+            final.append(done[entry.id])
+    missing = [entry.id for entry in entries if entry.id not in done]
+    if missing:  # only with --only: the others are never graded then
+        print(
+            f"warning: {len(missing)} student(s) have no result yet and were not graded (--only): "
+            f"{', '.join(missing[:5])}; run without --only to grade them",
+            file=sys.stderr,
+        )
+    return final
 
 
 def _checked(args: argparse.Namespace) -> tuple[Path, Path, list[int]]:
@@ -303,7 +383,7 @@ def _trusted_suite(
 
 
 def _entries(source: Path, out: Path, lms: str | None = None) -> tuple[list[Submission], list[str]]:
-    """Every submission in SOURCE (OUT excluded), read into memory, and what was skipped.
+    """Every submission in SOURCE (OUT excluded), read into memory (before OUT is touched), and what was skipped.
 
     A malformed export (``submissions.IntakeError``) ends the command with its one line.
     """
@@ -321,15 +401,25 @@ def _entries(source: Path, out: Path, lms: str | None = None) -> tuple[list[Subm
     return entries, skipped
 
 
-def _unchanged(batch: _Batch, entries: list[Submission]) -> tuple[dict[str, StudentResult], list[Submission]]:
-    """Results still valid (same key: files, suite, environment, isolation, settings), and what to grade."""
+def _unchanged(
+    batch: _Batch, entries: list[Submission], only: set[str] | None = None
+) -> tuple[dict[str, StudentResult], list[Submission]]:
+    """Results still valid (same key: files, suite, environment, isolation, settings), and what to grade.
+
+    With ``only``, exactly those students are graded; every other kept result stays as it is on disk.
+    """
     from grader.commands.batch import results
 
     done: dict[str, StudentResult] = {}
     todo = []
     mode = batch.isolation["mode"] if batch.isolation else "?"
     for entry in entries:
-        previous = None if batch.args.regrade else results.read_student(batch.out, entry.id)
+        if only is not None and entry.id not in only:
+            kept = results.read_student(batch.out, entry.id)
+            if kept is not None:
+                done[entry.id] = kept
+            continue
+        previous = None if batch.args.regrade or only is not None else results.read_student(batch.out, entry.id)
         if previous is not None and previous.key == batch.key_of(entry, mode):
             done[entry.id] = previous
         else:
@@ -447,21 +537,42 @@ def _manifest(batch: _Batch, final: list[StudentResult], reused: int, skipped: l
     }
 
 
-def _write_class(batch: _Batch, final: list[StudentResult], manifest: dict[str, Any]) -> None:
+def _write_class(batch: _Batch, final: list[StudentResult], manifest: dict[str, Any], options: ClassOptions) -> None:
     """Warn about the sandbox's skips, write the class files, print the summary table."""
     from grader.commands.batch import outputs
     from grader.commands.batch.progress import duration
 
     for warning in outputs.sandbox_skips(final):
         print(f"warning: {warning}", file=sys.stderr)
-    outputs.write_class_files(batch.out, final, batch.practices, manifest)
+    outputs.write_class_files(batch.out, final, batch.practices, manifest, options)
     print()
     for line in outputs.summary(final):
         print(line)
+    written = "gradebook.csv, report.html, manifest.json"
+    if options.roster is not None:
+        written += f", {options.roster.out_name}"
+        _roster_warnings(options, final)
     print(
-        f"\nWrote {batch.out / 'gradebook.csv'}, report.html, manifest.json and {len(final)} student folders "
+        f"\nWrote {written} in {batch.out} and {len(final)} student folders "
         f"in {duration(time.monotonic() - batch.started)}."
     )
+
+
+def _roster_warnings(options: ClassOptions, final: list[StudentResult]) -> None:
+    """Say who is on the roster with nothing handed in, and who was graded but is not on the roster."""
+    assert options.roster is not None
+    on_roster = options.roster.students()
+    strangers = sorted(r.id for r in final if r.id not in on_roster)
+    name = options.roster.out_name
+    if options.missing:
+        shown = ", ".join(options.missing[:10])
+        print(f"missing: {len(options.missing)} roster student(s) handed in nothing (left empty in {name}): {shown}")
+    if strangers:
+        print(
+            f"warning: {len(strangers)} graded student(s) are not on the roster {options.roster.path} and are not "
+            f"in {name}: {', '.join(strangers[:10])}",
+            file=sys.stderr,
+        )
 
 
 def _version() -> str:

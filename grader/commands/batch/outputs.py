@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 import statistics
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.commands.batch import gradebook as gradebook_csv
+from grader.commands.batch import roster as rosters
+from grader.commands.batch import stats
+from grader.commands.batch.late import LatePolicy
 from grader.commands.batch.results import STATUSES, StudentResult, result_folder
+from grader.commands.batch.roster import Roster
 from grader.core.files import atomic_write
 from grader.core.scoring import PASSED, SKIPPED_WHERE_GRADED, TestResult
 
 
-def gradebook(results: list[StudentResult], practices: list[int]) -> str:
-    """gradebook.csv: id, total, max, one column per practice, status (sorted by id, no timings)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["id", "total", "max", *[f"practice{n}" for n in practices], "status"])
-    for result in sorted(results, key=lambda r: r.id):
-        row = [result.id, f"{result.score:g}", f"{result.max_score:g}"]
-        row += [f"{result.practices.get(str(n), {}).get('score', 0):g}" for n in practices]
-        writer.writerow([*row, result.status])
-    return buffer.getvalue()
+@dataclass
+class ClassOptions:
+    """What shapes the class files beyond the grades: the late policy, the roster, similarity's findings."""
+
+    policy: LatePolicy | None = None
+    roster: Roster | None = None
+    missing: list[str] = field(default_factory=list)  # roster students with no submission (set when written)
+
+
+def gradebook(results: list[StudentResult], practices: list[int], policy: LatePolicy | None = None) -> str:
+    """gradebook.csv's text (see ``gradebook.columns``), sorted by id, no timings."""
+    return gradebook_csv.text(results, practices, policy)
 
 
 def summary(results: list[StudentResult], limit: int = 60) -> list[str]:
@@ -45,16 +51,160 @@ def summary(results: list[StudentResult], limit: int = 60) -> list[str]:
     return out
 
 
-def report_html(results: list[StudentResult], manifest: dict[str, Any]) -> str:
-    """report.html: score distribution, per-test pass rate, slowest submissions, who needs a look."""
+def report_html(
+    results: list[StudentResult],
+    manifest: dict[str, Any],
+    practice_stats: list[stats.PracticeStats] | None = None,
+    options: ClassOptions | None = None,
+    similarity: dict[str, Any] | None = None,
+) -> str:
+    """report.html: statuses, score distribution, per-practice statistics and histograms, the hardest tests,
+    per-test pass rates, late and missing students, files not graded, similar pairs, slowest, who needs a look."""
+    options = options or ClassOptions()
     parts = _html_head(results, manifest)
     parts += _status_table(results)
     parts += _score_distribution(results)
+    parts += _practice_section(practice_stats or [], len(results))
+    parts += _late_section(results, options.policy)
+    parts += _missing_section(options)
+    parts += _unmatched_section(results)
+    parts += _similarity_section(similarity)
     parts += _pass_rates(results)
     parts += _slowest(results)
     parts += _needs_a_look(results)
     parts.append("</table></body></html>")
     return "\n".join(parts)
+
+
+def _practice_section(practice_stats: list[stats.PracticeStats], students: int) -> list[str]:
+    """Per practice: mean, median, min/max, a 10-bin distribution, its histogram PNG and its hardest tests."""
+    e = html.escape
+    if not practice_stats:
+        return []
+    parts = [
+        "<h2>Per-practice statistics</h2><p>Over the students who handed the practice in.</p><table>",
+        "<tr><th>practice</th><th>handed in</th><th>max</th><th>mean</th><th>median</th><th>min</th>"
+        "<th>max scored</th><th>distribution (10 bins, 0 to max)</th></tr>",
+    ]
+    for item in practice_stats:
+        low, high = (min(item.scores), max(item.scores)) if item.scores else (0.0, 0.0)
+        parts.append(
+            f"<tr><td>{item.practice} {e(item.title)}</td><td class=num>{len(item.scores)}/{students}</td>"
+            f"<td class=num>{item.maximum:g}</td><td class=num>{item.mean:.2f}</td>"
+            f"<td class=num>{item.median:.2f}</td><td class=num>{low:g}</td><td class=num>{high:g}</td>"
+            f"<td>{' '.join(str(count) for count in item.bins())}</td></tr>"
+        )
+    parts.append("</table>")
+    for item in practice_stats:
+        parts.append(f"<h3>Practice {item.practice} - {e(item.title)}</h3>")
+        parts.append(f"<p><img src='{e(item.png)}' alt='score histogram of practice {item.practice}'></p>")
+        if not item.hardest:
+            parts.append("<p>Hardest tests: none (every graded test was passed by everyone who handed it in).</p>")
+            continue
+        parts.append("<table><tr><th>hardest tests</th><th>name</th><th>passed</th><th>rate</th></tr>")
+        parts += [
+            f"<tr><td>{e(test.number)}</td><td>{e(test.name)}</td><td class=num>{passed}/{graded}</td>"
+            f"<td class=num>{100 * passed / graded:.0f} %</td></tr>"
+            for test, passed, graded in item.hardest
+        ]
+        parts.append("</table>")
+    return parts
+
+
+def _late_section(results: list[StudentResult], policy: LatePolicy | None) -> list[str]:
+    """The late policy in words and every student it touches (late, or counted without a known time)."""
+    e = html.escape
+    if policy is None:
+        return []
+    rule = policy.describe()
+    parts = [
+        f"<h2>Late policy</h2><p>Due {e(rule['due'])}; {policy.per_day_pct:g} % per started day, at most "
+        f"{policy.cap_pct:g} %. The gradebook's <code>total</code> is the raw score, <code>final</code> the score "
+        "after the penalty.</p><table><tr><th>student</th><th>submitted</th><th>days late</th><th>penalty</th>"
+        "<th>raw</th><th>final</th><th>note</th></tr>"
+    ]
+    for result in sorted(results, key=lambda r: r.id):
+        late = gradebook_csv.lateness(result, policy)
+        if not late.days and not late.note:
+            continue
+        final = gradebook_csv.final(result, policy)
+        parts.append(
+            f"<tr><td>{e(result.id)}</td><td>{e(late.submitted_at)}</td><td class=num>{late.days}</td>"
+            f"<td class=num>{late.penalty_pct:g} %</td><td class=num>{result.score:g}</td>"
+            f"<td class=num>{final:g}</td><td>{e(late.note)}</td></tr>"
+        )
+    parts.append("</table>")
+    return parts
+
+
+def _missing_section(options: ClassOptions) -> list[str]:
+    """Roster students who handed in nothing (left empty in the import file)."""
+    e = html.escape
+    if options.roster is None:
+        return []
+    roster = options.roster
+    students = roster.students()
+    parts = [
+        f"<h2>Missing: on the roster, nothing handed in ({len(options.missing)})</h2>"
+        f"<p>Their grade is left empty in {e(roster.out_name)}.</p><table><tr><th>id</th><th>name</th></tr>"
+    ]
+    for sid in options.missing:
+        parts.append(f"<tr><td>{e(sid)}</td><td>{e(rosters.display_name(roster, students[sid]))}</td></tr>")
+    parts.append("</table>")
+    return parts
+
+
+def _unmatched_section(results: list[StudentResult]) -> list[str]:
+    """Files a student handed in that no practice claimed (also in their feedback.md)."""
+    e = html.escape
+    rows = [(r, r.submission.get("unmatched") or []) for r in sorted(results, key=lambda r: r.id)]
+    rows = [(r, files) for r, files in rows if files]
+    if not rows:
+        return []
+    parts = ["<h2>Files not graded</h2><p>Handed in, but no practice claimed them.</p><table>"]
+    parts += [
+        f"<tr><td><a href='{e(result_folder(r.id))}/feedback.md'>{e(r.id)}</a></td>"
+        f"<td>{e(', '.join(files[:20]))}{' ...' if len(files) > 20 else ''}</td></tr>"
+        for r, files in rows
+    ]
+    parts.append("</table>")
+    return parts
+
+
+def _similarity_section(similarity: dict[str, Any] | None) -> list[str]:
+    """OUT/similarity.json's pairs, linked to similarity.html; flags for a human, never a grade change."""
+    e = html.escape
+    if similarity is None:
+        return []
+    pairs = sorted(similarity.get("pairs", []), key=lambda p: (-float(p.get("similarity", 0)), p.get("practice", 0)))
+    parts = [
+        "<h2>Similar submissions (for a human to look at; grades unchanged)</h2>",
+        f"<p>{e(str(similarity.get('tool', '')))}, threshold {float(similarity.get('threshold', 0)):.2f}; "
+        f"{len(pairs)} pair(s). Matching regions: <a href='similarity.html'>similarity.html</a>.</p>",
+        "<table><tr><th>practice</th><th>student</th><th>student</th><th>similarity</th><th>regions (lines)</th></tr>",
+    ]
+    for pair in pairs:
+        regions = "; ".join(_region(r) for r in pair.get("regions", [])[:5])
+        parts.append(
+            f"<tr><td>{int(pair.get('practice', 0))}</td><td>{e(_who(pair, 'a'))}</td><td>{e(_who(pair, 'b'))}</td>"
+            f"<td class=num>{100 * float(pair.get('similarity', 0)):.0f} %</td><td>{e(regions)}</td></tr>"
+        )
+    parts.append("</table>")
+    return parts
+
+
+def _region(region: dict[str, Any]) -> str:
+    """'a_start-a_end / b_start-b_end' of a matching region ("?" for a malformed one: the report still renders)."""
+    try:
+        return f"{region['a_lines'][0]}-{region['a_lines'][1]} / {region['b_lines'][0]}-{region['b_lines'][1]}"
+    except (KeyError, IndexError, TypeError):
+        return "?"
+
+
+def _who(pair: dict[str, Any], side: str) -> str:
+    """'name (id)' of one side of a similar pair."""
+    name, sid = pair.get(f"{side}_name") or "", str(pair.get(side, ""))
+    return f"{name} ({sid})" if name else sid
 
 
 def _html_head(results: list[StudentResult], manifest: dict[str, Any]) -> list[str]:
@@ -184,23 +334,67 @@ def sandbox_skips(results: list[StudentResult]) -> list[str]:
     ]
 
 
-def write_class_files(out: Path, results: list[StudentResult], practices: list[int], manifest: dict[str, Any]) -> None:
-    """gradebook.csv, report.html and manifest.json."""
-    atomic_write(out / "gradebook.csv", gradebook(results, practices))
-    atomic_write(out / "report.html", report_html(results, manifest))
-    manifest = {
-        **manifest,
-        "students": [
-            {
-                "id": r.id,
-                "folder": result_folder(r.id),
-                "submission_hash": r.submission["hash"],
-                "result_key": r.key,
-                "status": r.status,
-                "score": r.score,
-                "max": r.max_score,
-            }
-            for r in sorted(results, key=lambda r: r.id)
-        ],
-    }
-    atomic_write(out / "manifest.json", json.dumps(manifest, indent=1, default=str))
+def write_class_files(
+    out: Path,
+    results: list[StudentResult],
+    practices: list[int],
+    manifest: dict[str, Any],
+    options: ClassOptions | None = None,
+) -> None:
+    """gradebook.csv (UTF-8 with a BOM), the LMS import file, the histograms, report.html and manifest.json."""
+    options = options or ClassOptions()
+    text = gradebook_csv.text(results, practices, options.policy)
+    atomic_write(out / "gradebook.csv", text.encode(gradebook_csv.ENCODING))
+    if options.roster is not None:
+        finals = {r.id: (gradebook_csv.final(r, options.policy), r.max_score) for r in results}
+        data, options.missing = rosters.import_file(options.roster, finals)
+        atomic_write(out / options.roster.out_name, data)
+    practice_stats = stats.practice_stats(results, practices)
+    for item in practice_stats:
+        stats.histogram(item, out, len(results))
+    similarity = _similarity(out)
+    atomic_write(out / "report.html", report_html(results, manifest, practice_stats, options, similarity))
+    manifest = {**manifest, **_manifest_extras(options), "students": _manifest_students(results)}
+    atomic_write(out / "manifest.json", json.dumps(manifest, indent=1, default=str, ensure_ascii=False))
+
+
+def _manifest_extras(options: ClassOptions) -> dict[str, Any]:
+    """The late rule and the roster, as manifest.json records them."""
+    extras: dict[str, Any] = {"late_policy": options.policy.describe() if options.policy else None}
+    if options.roster is not None:
+        roster = options.roster
+        extras["roster"] = {
+            "file": str(roster.path),
+            "lms": roster.lms,
+            "score_column": roster.header[roster.score_column],
+            "maximum": roster.maximum,
+            "import_file": roster.out_name,
+            "missing": options.missing,
+        }
+    return extras
+
+
+def _manifest_students(results: list[StudentResult]) -> list[dict[str, Any]]:
+    """Each student's folder, hashes, status and score."""
+    return [
+        {
+            "id": r.id,
+            "name": r.submission.get("name", ""),
+            "folder": result_folder(r.id),
+            "submission_hash": r.submission["hash"],
+            "result_key": r.key,
+            "status": r.status,
+            "score": r.score,
+            "max": r.max_score,
+        }
+        for r in sorted(results, key=lambda r: r.id)
+    ]
+
+
+def _similarity(out: Path) -> dict[str, Any] | None:
+    """OUT/similarity.json (written by ``python -m grader similarity``), or None when absent or unreadable."""
+    try:
+        data = json.loads((out / "similarity.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -286,13 +286,27 @@ def _practice_entry(scored: PracticeScore, found: FoundFile | None) -> dict[str,
 
 
 def _submission_entry(submission: Submission, requested: list[int]) -> dict[str, Any]:
-    """What was handed in: the source, its kind and hash, the files graded, notes about the others."""
+    """What was handed in: the source, its kind and hash, the files graded, notes about the others, and what
+    the LMS says of it (name, layout, time, its own late mark, the files no practice claimed)."""
     return {
         "source": submission.source.name,
         "kind": submission.kind,
         "hash": submission.content_hash(requested),
         "files": {str(n): f.where for n, f in sorted(submission.files.items())},
         "notes": submission.notes,
+        **lms_entry(submission),
+    }
+
+
+def lms_entry(submission: Submission) -> dict[str, Any]:
+    """What the LMS says of a submission: outside the result key, so it is refreshed even for a kept result."""
+    submitted_at = submission.submitted_at
+    return {
+        "name": submission.name,
+        "lms": submission.lms,
+        "submitted_at": submitted_at.isoformat() if submitted_at is not None else "",
+        "marked_late": submission.marked_late,
+        "unmatched": list(submission.unmatched),
     }
 
 
@@ -381,7 +395,8 @@ def _test_lines(test: TestResult) -> list[str]:
 
 def feedback(result: StudentResult, isolation_note: str) -> str:
     """feedback.md: what passed, what failed and why, where the files were found, the student's numbers."""
-    lines = [f"# Feedback for {result.id}", ""]
+    name = result.submission.get("name") or ""
+    lines = [f"# Feedback for {name} ({result.id})" if name else f"# Feedback for {result.id}", ""]
     lines.append(f"**Total: {result.score:g} / {result.max_score:g} points** - status: `{result.status}`")
     if result.detail:
         lines += ["", "> " + result.detail.replace("\n", "\n> ")]
@@ -391,6 +406,10 @@ def feedback(result: StudentResult, isolation_note: str) -> str:
         lines.append(f"- Practice {number} ({practice['title']}): {where}")
     for note in result.submission.get("notes", []):
         lines.append(f"- Note: {note}")
+    unmatched = result.submission.get("unmatched") or []
+    if unmatched:  # never dropped silently: the student sees what the grader did not take
+        lines += ["", "## Files not graded", "", "No practice claimed these files (they were not graded):", ""]
+        lines += [f"- `{name}`" for name in unmatched]
     tests = [TestResult.from_json(test) for test in result.tests]
     for number, practice in result.practices.items():
         lines += ["", f"## Practice {number} - {practice['title']}: {practice['score']:g} / {practice['max']:g}", ""]
