@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.commands.release import ReleaseError, _git, _skipped
 from grader.core.files import atomic_write
-from grader.core.paths import REPO
+from grader.core.paths import REPO, SHARED_REFERENCE
 
 COPIED = (
     "grader",
@@ -42,6 +42,7 @@ COPIED = (
     "conftest.py",
     "README.md",  # pyproject.toml's readme: pip refuses to install the lab without it
 )
+SHARED = "shared/reference"  # in the zip; run_autograder puts it at ROOT/shared/reference, beside source/ as here
 TEMPLATES = {"gradescope/setup.sh": "setup.sh", "gradescope/run_autograder": "run_autograder"}
 CONFIG = "gradescope.json"  # read by grader.commands.autograder
 TORCH_PLACEHOLDER = "@TORCH@"
@@ -67,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
     except ReleaseError as error:
         print(f"gradescope refused: {error}", file=sys.stderr)
         return 1
-    print(f"Wrote {out} ({len(names)} files from git's last commit; practices {', '.join(map(str, chosen))}).")
+    shared = sum(name.startswith(SHARED + "/") for name in names)
+    print(f"Wrote {out} ({len(names) - shared} files from git's last commit; practices {', '.join(map(str, chosen))}).")
+    if shared:
+        print(f"  with {shared} reference files of {SHARED_REFERENCE} (not in git; the suites read them)")
     print("Upload it as the autograder of a Gradescope programming assignment (Ubuntu image; no GPU there,")
     print("so the GPU tier's tests show as not graded). Students upload practiceN/<file> or the bare files.")
     for line in left_out:
@@ -104,6 +108,7 @@ def build(repo: Path, out: Path, chosen: list[int]) -> tuple[list[str], list[str
     commit = _git(repo, "rev-parse", "HEAD").decode().strip()
     config = {"practices": chosen, "commit": commit, "built_by": "python -m grader gradescope"}
     files[CONFIG] = (json.dumps(config, indent=1).encode(), 0o644)
+    files.update(shared_reference(repo.parent / "shared" / "reference"))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):
@@ -130,6 +135,20 @@ def committed(repo: Path, names: list[str]) -> dict[str, tuple[bytes, int]]:
         assert source is not None
         files[relative.as_posix()] = (source.read(), 0o755 if member.mode & 0o111 else 0o644)
     return files
+
+
+def shared_reference(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """The real trtexec files the suites read from ``<repo>/../shared/reference`` (not in git), when present.
+
+    Without them those tests are "not graded" on Gradescope; with them it grades what a batch here grades.
+    """
+    if not folder.is_dir():
+        return {}
+    return {
+        f"{SHARED}/{path.relative_to(folder).as_posix()}": (path.read_bytes(), 0o644)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.is_symlink() and not _skipped(path.relative_to(folder))
+    }
 
 
 def torch_pins(repo: Path) -> str:
