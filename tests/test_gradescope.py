@@ -91,6 +91,9 @@ def test_the_zip_is_laid_out_as_gradescope_asks(autograder_zip: Path) -> None:
         setup = opened.read("setup.sh").decode()
         assert "@TORCH@" not in setup and "torch==" in setup and '-e ".[cpu]"' in setup
         assert json.loads(opened.read("gradescope.json"))["practices"] == [5]
+        for script in ("setup.sh", "run_autograder"):  # Gradescope runs them with bash: they must parse
+            check = subprocess.run(["bash", "-n"], input=opened.read(script), capture_output=True, check=False)
+            assert check.returncode == 0, (script, check.stderr)
         suite = opened.read("grader/practices/practice5/suite.py").decode()
         assert '@pytest.mark.visibility("hidden")' in suite  # the hidden tests ship (release cuts them)
         for needed in ("solutions/practice5/profile_parser.py", "assignments/practice5/test_practice5.py"):

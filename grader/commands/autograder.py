@@ -77,12 +77,12 @@ def failure(reason: str) -> dict[str, Any]:
     }
 
 
-def practices(source: Path) -> list[int]:
-    """The practices this autograder grades, from ``source/gradescope.json``."""
+def settings(source: Path) -> tuple[list[int], float]:
+    """The practices this autograder grades and the time limit per submission, from ``source/gradescope.json``."""
     path = source / CONFIG
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
-        return [int(n) for n in config["practices"]]
+        return [int(n) for n in config["practices"]], float(config.get("timeout_s", 300.0))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise AutograderError(
             f"{path} is missing or unreadable ({error}); rebuild the zip with python -m grader gradescope"
@@ -104,11 +104,12 @@ def _source(root: Path) -> Path:
     return source
 
 
-def batch(source: Path, submissions: Path, chosen: list[int]) -> None:
+def batch(source: Path, submissions: Path) -> None:
     """``python -m grader batch`` on ``submissions``, its output to this process's stdout (the instructor's log)."""
+    chosen, timeout = settings(source)
     out = source / STATE / "out"
     command = [sys.executable, "-m", "grader", "batch", str(submissions), "--out", str(out), "--jobs", "1"]
-    command += ["--practices", ",".join(map(str, chosen)), "--regrade"]
+    command += ["--practices", ",".join(map(str, chosen)), "--timeout", f"{timeout:g}", "--regrade"]
     env = {**os.environ, "PYTHONPATH": str(source)}
     completed = subprocess.run(command, cwd=source, env=env, capture_output=True, text=True, check=False)
     print(completed.stdout)
@@ -123,7 +124,7 @@ def grade(root: Path) -> dict[str, Any]:
     from grader.commands.batch.results import result_folder
 
     source = _source(root)
-    chosen = practices(source)
+    settings(source)  # a broken zip is said before anything is copied
     upload = root / "submission"
     if not upload.is_dir():
         raise AutograderError(f"{upload} does not exist: Gradescope puts the student's files there")
@@ -131,7 +132,7 @@ def grade(root: Path) -> dict[str, Any]:
     try:
         # Links are copied as links: the batch refuses them with a note, as for any student.
         shutil.copytree(upload, work / "submissions" / STUDENT, symlinks=True)
-        batch(source, work / "submissions", chosen)
+        batch(source, work / "submissions")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     path = source / STATE / "out" / result_folder(STUDENT) / "results.json"
@@ -146,7 +147,7 @@ def warm_up(root: Path) -> int:
     source = _source(root)
     with tempfile.TemporaryDirectory(prefix="trtlab-gradescope-") as scratch:
         (Path(scratch) / "submissions").mkdir()
-        batch(source, Path(scratch) / "submissions", practices(source))
+        batch(source, Path(scratch) / "submissions")
     return 0
 
 

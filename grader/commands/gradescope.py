@@ -53,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The gradescope command's options."""
     parser.add_argument("out", type=Path, help="the zip to write (e.g. autograder.zip; replaced if it exists)")
     parser.add_argument("--practices", default="", help="comma-separated practice numbers to grade (default: all)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="wall-clock seconds for grading one submission, as batch --timeout (keep it below Gradescope's own limit)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
             f"{args.out}: the autograder must be a .zip file (Gradescope uploads a zip), e.g. autograder.zip"
         )
     chosen = choose_practices(args.practices)
+    if args.timeout <= 0:
+        raise SystemExit(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
     try:
-        names, left_out = build(REPO, out, chosen)
+        names, left_out = build(REPO, out, chosen, args.timeout)
     except ReleaseError as error:
         print(f"gradescope refused: {error}", file=sys.stderr)
         return 1
@@ -96,7 +104,7 @@ def choose_practices(text: str) -> list[int]:
     return wanted
 
 
-def build(repo: Path, out: Path, chosen: list[int]) -> tuple[list[str], list[str]]:
+def build(repo: Path, out: Path, chosen: list[int], timeout: float = 300.0) -> tuple[list[str], list[str]]:
     """Write the zip at ``out``; return its file names and what the working tree held that was left out."""
     files = committed(repo, [*COPIED, *TEMPLATES])
     for template, name in TEMPLATES.items():
@@ -106,7 +114,7 @@ def build(repo: Path, out: Path, chosen: list[int]) -> tuple[list[str], list[str
     data, mode = files["setup.sh"]
     files["setup.sh"] = (data.replace(TORCH_PLACEHOLDER.encode(), torch_pins(repo).encode()), mode)
     commit = _git(repo, "rev-parse", "HEAD").decode().strip()
-    config = {"practices": chosen, "commit": commit, "built_by": "python -m grader gradescope"}
+    config = {"practices": chosen, "timeout_s": timeout, "commit": commit, "built_by": "python -m grader gradescope"}
     files[CONFIG] = (json.dumps(config, indent=1).encode(), 0o644)
     files.update(shared_reference(repo.parent / "shared" / "reference"))
     buffer = io.BytesIO()
