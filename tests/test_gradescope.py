@@ -145,7 +145,8 @@ def test_run_autograder_writes_the_batchs_results(
 
 
 def test_a_failure_still_writes_a_clear_results_json(autograder_zip: Path, tmp_path: Path) -> None:
-    """No Python, no submission folder, no config: each gives a results.json saying why, never a bare traceback."""
+    """No Python, no submission folder, no config, a batch that stops: each gives a results.json saying why, never a
+    bare traceback."""
     root = _unpack(autograder_zip, tmp_path / "autograder")
     no_python = _run_autograder(root, python=str(tmp_path / "missing" / "python"))
     assert no_python["score"] == 0 and no_python["output"].startswith("Not graded:")
@@ -156,6 +157,9 @@ def test_a_failure_still_writes_a_clear_results_json(autograder_zip: Path, tmp_p
     (root / "source" / "gradescope.json").unlink()
     no_config = _run_autograder(root)
     assert "gradescope.json is missing" in no_config["output"] and "Traceback" not in no_config["output"]
+    (root / "source" / "gradescope.json").write_text('{"practices": [99]}', encoding="utf-8")
+    batch_refused = _run_autograder(root)  # the batch itself stops: its own one line is passed on
+    assert batch_refused["score"] == 0 and "--practices: no suite for [99]" in batch_refused["output"]
 
 
 def test_the_command_refuses_a_name_that_is_no_zip(tmp_path: Path) -> None:
