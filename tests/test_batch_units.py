@@ -343,7 +343,11 @@ def test_gradebook_is_sorted_and_has_no_timings() -> None:
     first = results.build(_submission(), "k", [5], _suite(), worker, Limits())
     second = results.StudentResult.from_json({**first.to_json(), "id": "adam", "duration_s": 1.0})
     text = outputs.gradebook([first, second], [5])
-    assert text.splitlines() == ["id,total,max,practice5,status", "adam,2,3,2,graded", "ivy,2,3,2,graded"]
+    assert text.splitlines() == [
+        "id,name,total,max,practice5,practice5_max,status",
+        "adam,,2,3,2,3,graded",
+        "ivy,,2,3,2,3,graded",
+    ]
 
 
 def test_progress_line_has_an_eta() -> None:
