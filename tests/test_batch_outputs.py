@@ -86,27 +86,34 @@ MESSY = {"one-practice", "empty", "crashed", "syntax"}
 
 def _rows(out: Path) -> dict[str, dict[str, str]]:
     """gradebook.csv by student."""
-    with open(out / "gradebook.csv", newline="") as handle:
+    with open(out / "gradebook.csv", newline="", encoding="utf-8-sig") as handle:  # UTF-8 with a BOM
         return {row["id"]: row for row in csv.DictReader(handle)}
 
 
 def test_gradebook_columns_and_scores(out: Path) -> None:
-    """id, total, max, one column per practice, status; solution 100 %, stubs 0 %."""
+    """id, name, total, max, per practice its score and maximum, status; solution 100 %, stubs 0 %."""
     rows = _rows(out)
-    assert list(next(iter(rows.values()))) == ["id", "total", "max", *[f"practice{n}" for n in _practices()], "status"]
+    per_practice = [name for n in _practices() for name in (f"practice{n}", f"practice{n}_max")]
+    assert list(next(iter(rows.values()))) == ["id", "name", "total", "max", *per_practice, "status"]
     assert set(rows) == {"solution", "solution-zip", "stub", "stub-zip"} | MESSY
     for student in ("solution", "solution-zip"):
         assert rows[student]["status"] == "graded"
         assert float(rows[student]["total"]) == float(rows[student]["max"]) > 0
     for student in ("stub", "stub-zip"):
         assert rows[student]["status"] == "graded" and float(rows[student]["total"]) == 0
+    for number in _practices():  # the practice maxima add up to the class's maximum, in every row
+        assert len({row[f"practice{number}_max"] for row in rows.values()}) == 1
+    assert sum(float(rows["stub"][f"practice{n}_max"]) for n in _practices()) == float(rows["stub"]["max"])
 
 
 def test_every_output_file(out: Path) -> None:
     """report.html, manifest.json and per-student results.json (Gradescope) and feedback.md."""
     html = (out / "report.html").read_text(encoding="utf-8")
-    for section in ("Score distribution", "Pass rate per test", "Slowest submissions"):
+    for section in ("Score distribution", "Per-practice statistics", "Pass rate per test", "Slowest submissions"):
         assert section in html
+    for number in _practices():  # a histogram per practice, next to the page
+        assert f"<img src='report-practice{number}.png'" in html
+        assert (out / f"report-practice{number}.png").read_bytes()[:4] == b"\x89PNG"
     for student in _rows(out):
         results = json.loads((out / student / "results.json").read_text(encoding="utf-8"))
         assert {"score", "execution_time", "output", "tests", "extra_data"} <= set(results)

@@ -396,7 +396,7 @@ def _test_lines(test: TestResult) -> list[str]:
 def feedback(result: StudentResult, isolation_note: str) -> str:
     """feedback.md: what passed, what failed and why, where the files were found, the student's numbers."""
     name = result.submission.get("name") or ""
-    lines = [f"# Feedback for {name} ({result.id})" if name else f"# Feedback for {result.id}", ""]
+    lines = [f"# Feedback for {result.id}" + (f" ({name})" if name and name != result.id else ""), ""]
     lines.append(f"**Total: {result.score:g} / {result.max_score:g} points** - status: `{result.status}`")
     if result.detail:
         lines += ["", "> " + result.detail.replace("\n", "\n> ")]
