@@ -224,7 +224,7 @@ def test_moodle_import_fills_the_grade_of_the_worksheet(tmp_path: Path) -> None:
     by_id = {row[0]: row for row in table[1:]}
     assert by_id["Participant 1001"][grade] == "3.5" and by_id["Participant 1002"][grade] == "1"
     assert by_id["Participant 1009"][grade] == ""
-    for row, before in zip(table[1:], original[1:]):  # nothing but the grade changes
+    for row, before in zip(table[1:], original[1:], strict=True):  # nothing but the grade changes
         assert row[:grade] + row[grade + 1 :] == before[:grade] + before[grade + 1 :]
 
 
@@ -285,3 +285,18 @@ def test_report_has_statistics_histograms_unmatched_files_and_similar_pairs(tmp_
     assert [r["total"] for r in rows] == ["2", "3"]  # flags for a human: no grade changes
     feedback = results.feedback(class_[0], "test")
     assert "## Files not graded" in feedback and "`profile_parser_old.py`" in feedback
+
+
+def test_what_the_lms_said_is_carried_into_the_students_files() -> None:
+    """result.json's submission entry and results.json's extra_data keep the name, the LMS, the time and the
+    late mark; feedback.md names the student after the id."""
+    when = DUE + timedelta(hours=2)
+    student = _student("112233", {"t1"}, "王小明", lms="canvas", submitted_at=when, marked_late=True)
+    entry = student.submission
+    assert (entry["name"], entry["lms"], entry["submitted_at"], entry["marked_late"]) == (
+        "王小明", "canvas", when.isoformat(), True
+    )  # fmt: skip
+    extra = results.gradescope(student, {})["extra_data"]
+    assert extra["lms"]["name"] == "王小明" and extra["lms"]["submitted_at"] == when.isoformat()
+    assert results.feedback(student, "test").startswith("# Feedback for 112233 (王小明)")
+    assert json.loads(json.dumps(student.to_json(), ensure_ascii=False))["submission"]["name"] == "王小明"

@@ -373,6 +373,9 @@ def gradescope(result: StudentResult, fingerprint: dict[str, Any]) -> dict[str, 
     extra = data["extra_data"]
     assert isinstance(extra, dict)
     extra.update(status=result.status, student=result.id, submission_hash=result.submission["hash"])
+    if result.submission.get("lms", "folders") != "folders":  # what the LMS said of the student, when it said any
+        keys = ("name", "lms", "submitted_at", "marked_late", "unmatched")
+        extra["lms"] = {key: result.submission.get(key) for key in keys}
     if result.flags:
         extra["needs_a_look"] = result.flags
     return data
