@@ -1,4 +1,4 @@
-"""Command line: ``python -m grader selfcheck | profile | inspect | batch | release``."""
+"""Command line: ``python -m grader selfcheck | profile | inspect | batch | gradescope | release``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ COMMANDS = {
     "batch": (
         "grader.commands.batch.cli",
         "grade a class: one folder or .zip per student, isolated, parallel, resumable",
+    ),
+    "gradescope": (
+        "grader.commands.gradescope",
+        "write the Gradescope autograder zip: setup.sh, run_autograder, the grader with its hidden tests",
     ),
     "release": (
         "grader.commands.release",
