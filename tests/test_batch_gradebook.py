@@ -300,3 +300,13 @@ def test_what_the_lms_said_is_carried_into_the_students_files() -> None:
     assert extra["lms"]["name"] == "王小明" and extra["lms"]["submitted_at"] == when.isoformat()
     assert results.feedback(student, "test").startswith("# Feedback for 112233 (王小明)")
     assert json.loads(json.dumps(student.to_json(), ensure_ascii=False))["submission"]["name"] == "王小明"
+
+
+def test_a_malformed_similarity_file_never_stops_the_class_files(tmp_path: Path) -> None:
+    """A pair that cannot be read is left out; the gradebook and the report are written all the same."""
+    broken = {"tool": "x", "threshold": "high", "pairs": [{"practice": "five", "similarity": "much"}, 3]}
+    (tmp_path / "similarity.json").write_text(json.dumps(broken), encoding="utf-8")
+    outputs.write_class_files(tmp_path, [_student("a", {"t1"})], [5], {})
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "0 pair(s)" in page.split("Similar submissions", 1)[1]
+    assert (tmp_path / "gradebook.csv").is_file()

@@ -397,4 +397,20 @@ def _similarity(out: Path) -> dict[str, Any] | None:
         data = json.loads((out / "similarity.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("pairs", []), list):
+        return None
+    # a pair the report cannot read is left out rather than failing the class files
+    data["pairs"] = [pair for pair in data.get("pairs", []) if isinstance(pair, dict) and _numeric(pair)]
+    if not _numeric({"similarity": data.get("threshold", 0)}):
+        data["threshold"] = 0.0
+    return data
+
+
+def _numeric(pair: dict[str, Any]) -> bool:
+    """Whether a similar pair's practice and similarity are numbers."""
+    try:
+        int(pair.get("practice", 0))
+        float(pair.get("similarity", 0))
+    except (TypeError, ValueError):
+        return False
+    return True
