@@ -126,7 +126,7 @@ def test_a_batch_grades_practice_9(copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     done = _run(copy, "-m", "grader", "batch", str(subs), "--out", str(out), "--practices", "9", "--jobs", "2")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
+    with open(out / "gradebook.csv", newline="", encoding="utf-8-sig") as handle:
         rows = {row["id"]: row for row in csv.DictReader(handle)}
     assert set(rows) == {"ada", "bo", "cy"}, rows
     assert {row["max"] for row in rows.values()} == {rows["ada"]["max"]}, "one class, one maximum"
