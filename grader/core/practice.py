@@ -29,6 +29,9 @@ class Practice:
       ``worker_resource`` fixture (``grader.plugin.hooks``), which gives None outside a batch worker: the
       suite must grade the same with or without it. The module must sit in the practice's package: the
       zygote imports those before the sandbox hides their source.
+
+    ``functions``: the top-level functions the student's file defines (the suite's ``SIGNATURES``, kept
+    equal by a self-test). A batch recognises a renamed file by them (``ast``, never imported).
     """
 
     number: int
@@ -36,6 +39,7 @@ class Practice:
     student_file: str
     preload: tuple[str, ...] = ()
     worker_setup: str = ""
+    functions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse a ``worker_setup`` that does not name a function as ``module:function``."""

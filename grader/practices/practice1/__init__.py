@@ -2,4 +2,4 @@
 
 from grader.core.practice import Practice
 
-PRACTICE = Practice(1, "ONNX export", "export_onnx.py")
+PRACTICE = Practice(1, "ONNX export", "export_onnx.py", functions=("export_model", "export_timm", "export_yolo"))

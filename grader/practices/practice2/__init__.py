@@ -9,4 +9,5 @@ PRACTICE = Practice(
     # The `polygraphy run` test runs in a process the worker setup forks with these already imported.
     preload=("polygraphy.tools", "polygraphy.backend.onnxrt", "polygraphy.comparator"),
     worker_setup="grader.practices.practice2.worker:setup",
+    functions=("preprocess", "load_data"),  # the suite's SIGNATURES: a renamed file is recognised by them
 )

@@ -2,4 +2,9 @@
 
 from grader.core.practice import Practice
 
-PRACTICE = Practice(3, "GPU-simulated DLA build", "dla_build.py")
+PRACTICE = Practice(
+    3,
+    "GPU-simulated DLA build",
+    "dla_build.py",
+    functions=("configure_dla", "dla_placement", "dla_report", "build_dla_engine"),
+)

@@ -2,4 +2,6 @@
 
 from grader.core.practice import Practice
 
-PRACTICE = Practice(4, "TensorRT engine inference", "trt_infer.py")
+PRACTICE = Practice(
+    4, "TensorRT engine inference", "trt_infer.py", functions=("load_engine", "allocate_buffers", "infer")
+)

@@ -2,4 +2,17 @@
 
 from grader.core.practice import Practice
 
-PRACTICE = Practice(5, "Profile parsing", "profile_parser.py")
+PRACTICE = Practice(
+    5,
+    "Profile parsing",
+    "profile_parser.py",
+    functions=(
+        "parse_profile",
+        "parse_profile_log",
+        "parse_layer_info",
+        "parse_perf_summary",
+        "summarize",
+        "plot_profile",
+        "layer_memory",
+    ),
+)
