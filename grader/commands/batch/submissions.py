@@ -1,33 +1,58 @@
-"""Finding each student's practice files in an LMS export: folders or .zip files, read defensively.
+"""Finding each student's practice files in a class's hand-ins (any LMS layout), read defensively.
 
-One entry per student in the SUBMISSIONS folder: a folder or a ``.zip``; the student id is the
-entry's name (without ``.zip``). Inside, a practice's file is accepted at ``practiceN/<file>``, at
-the top level, or one folder deeper (``<any>/practiceN/<file>``, ``<any>/<file>``), in that order
-of preference; feedback says where it was found. Only regular files with the expected names are
-read (plus ``calib.cache`` beside Practice 2's loader): symbolic links, absolute or ``..`` paths in
-archives, oversized members and everything else are ignored, with a note. The grader process only
-reads bytes here; nothing a student sent is imported or executed outside the sandbox.
+``discover`` recognises the layout by its content (``grader.commands.batch.lms``: Canvas, Moodle,
+GitHub Classroom, or one folder or ``.zip`` per student), zipped or extracted; ``--lms`` forces one.
+``load`` then matches each file a student handed in to a practice:
+
+* the LMS's prefix is gone already; rename suffixes (`` (1)``, ``-1``, ``_1``) before the extension are
+  dropped when the rest is a practice's file name (``profile_parser-1.py``);
+* a file named like a practice's file is that practice's when it sits at ``practiceN/<file>``, the top
+  level, ``<any>/practiceN/<file>``, ``<any>/<file>`` or ``<any>/assignments/practiceN/<file>`` (a copy of
+  the lab repository), in that order of preference; never in another practice's folder;
+* another ``.py`` file is parsed (``ast``, never imported) and matched to the practice whose functions
+  (``Practice.functions``) it mostly defines: at least half of them, one of them that practice's alone;
+* ``calib.cache`` (Practice 2) is recognised by name (renames too) or by its first line, a TensorRT
+  calibration cache header (``TRT-8601-EntropyCalibration2``).
+
+When several files claim one practice the exact name wins over a renamed one over content, then the
+better place, then the newest; the others are named in a note. Files no practice claims are listed in
+``Submission.unmatched`` and a note. Symbolic links, unsafe archive paths and oversized files are never
+read. A malformed export raises ``IntakeError`` (one line naming the file); one student's unreadable
+upload is a note on that student.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import re
 import shutil
-import stat
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from grader.practices import PRACTICES
+
+if TYPE_CHECKING:
+    from grader.commands.batch.lms import Member
 
 EXTRA_FILES = {2: ("calib.cache",)}  # read next to the practice's file when present
 MAX_FILE_BYTES = 16 << 20  # a practice file or calibration cache larger than this is refused
 MAX_ARCHIVE_MEMBERS = 20_000
 MAX_SCAN_FILES = 20_000
 SKIPPED_NAMES = ("__MACOSX", ".DS_Store", "Thumbs.db")
+MAX_CONTENT_CHECKS = 500  # files of one student read to recognise them by content
+RENAMED = re.compile(r"^(?P<stem>.+?)(?: \(\d+\)|-\d+|_\d+)(?P<ext>\.[^.]*)?$")
+CALIBRATION_HEADER = re.compile(rb"^TRT-\w+-\w*Calibration\w*\s*$")
+NAME, RENAME, CONTENT = 0, 1, 2  # how a file was matched, best first
+
+
+class IntakeError(ValueError):
+    """A malformed export (corrupt zip, unsafe paths, one id claimed twice, a forced layout that does not fit)."""
 
 
 @dataclass
@@ -40,6 +65,8 @@ class FoundFile:
     placement: str  # "practice folder", "top level", "one folder deeper"
     data: bytes
     extras: dict[str, bytes] = field(default_factory=dict)
+    path: str = ""  # where it sits from the student's root (``where`` is as handed in)
+    times: list[float] = field(default_factory=list, repr=False)  # of the file and its extras, POSIX seconds
 
 
 @dataclass
@@ -57,11 +84,16 @@ class Submission:
     submitted_at: datetime | None = None  # timezone-aware, from the LMS where it has one; None when unknown
     marked_late: bool = False  # the LMS itself marked it late (Canvas's "_LATE_")
     unmatched: list[str] = field(default_factory=list)  # files handed in that no practice claimed
+    # How to list the files (set by discover; a Submission made by hand reads ``source`` as ``kind``)
+    loaders: list[Callable[[], list[Member]]] = field(default_factory=list, repr=False, compare=False)
+    lms_times: bool = field(default=False, repr=False)  # file times are the LMS's: they say when it was handed in
+    expand_zips: bool = field(default=False, repr=False)  # an uploaded .zip is the student's folder
 
     @property
     def safe_id(self) -> str:
-        """The id as a folder name: unusual characters replaced, with a short hash when changed."""
-        safe = re.sub(r"[^A-Za-z0-9._-]", "_", self.id).strip(".") or "student"
+        """The id as a folder name: letters and digits of any script kept, the rest replaced, a short hash when changed."""
+        kept = "".join(c if c.isalnum() or c in "._-" else "_" for c in self.id[:100])
+        safe = kept.strip(".") or "student"
         if safe != self.id:
             safe += "-" + hashlib.sha256(self.id.encode()).hexdigest()[:6]
         return safe
@@ -80,169 +112,282 @@ class Submission:
         return digest.hexdigest()
 
 
-def discover(root: Path) -> tuple[list[Submission], list[str]]:
-    """Every entry of ``root`` (sorted by id), and notes about what was skipped."""
-    entries: list[Submission] = []
-    skipped: list[str] = []
-    for path in sorted(root.iterdir(), key=lambda p: p.name):
-        if path.name.startswith(".") or path.name in SKIPPED_NAMES:
-            continue
-        if path.is_symlink():
-            skipped.append(f"{path.name}: a symbolic link, skipped")
-        elif path.is_dir():
-            entries.append(Submission(path.name, path, "folder"))
-        elif path.is_file() and path.suffix.lower() == ".zip":
-            entries.append(Submission(path.stem, path, "zip"))
-        else:
-            skipped.append(f"{path.name}: not a folder or a .zip, skipped")
-    seen: dict[str, Submission] = {}
-    for entry in entries:
-        if entry.id in seen:
-            entry.id = entry.source.name  # "alice" and "alice.zip" both present: keep both, named apart
-            entry.notes.append(f"another entry is also named {entry.source.stem!r}: this one is graded as {entry.id!r}")
-        seen[entry.id] = entry
-    return entries, skipped
+def discover(root: Path, lms: str | None = None) -> tuple[list[Submission], list[str]]:
+    """Every student of ``root`` (a folder or the LMS's .zip), sorted by id, and notes about what was skipped.
+
+    ``lms`` forces a layout ("canvas", "moodle", "classroom", "folders"); without it the layout is
+    recognised by its names. A malformed export raises IntakeError, whose text names the file.
+    """
+    from grader.commands.batch import lms as layouts
+
+    if lms is not None and lms not in layouts.LAYOUTS:
+        raise IntakeError(f"--lms {lms}: expected one of {', '.join(layouts.LAYOUTS)}")
+    export = layouts.read_export(root)
+    entries = []
+    for student in layouts.students(export, lms):
+        entry = Submission(student.id, student.source, student.kind, name=student.name, lms=student.lms)
+        entry.marked_late = student.marked_late
+        entry.notes.extend(student.notes)
+        entry.loaders = student.loaders
+        entry.lms_times = student.lms_times
+        entry.expand_zips = student.expand_zips
+        entries.append(entry)
+    return entries, export.skipped
 
 
 def load(submission: Submission) -> Submission:
-    """Read the practice files of one entry (in place); problems become notes, never exceptions."""
-    try:
-        if submission.kind == "zip":
-            names = _zip_listing(submission)
-        else:
-            names = _folder_listing(submission)
-    except (OSError, zipfile.BadZipFile, ValueError) as error:
-        submission.unreadable = f"{submission.source.name} could not be read: {error}"
+    """Match the files of one student to practices (in place); problems become notes, never exceptions."""
+    members = _gather(submission)
+    if submission.unreadable:
         return submission
-    for number, practice in PRACTICES.items():
-        choice = _choose(names, number, practice.student_file)
-        if choice is None:
-            continue
-        relative, placement, others = choice
-        if others:
-            submission.notes.append(
-                f"Practice {number}: several {practice.student_file} found; graded {relative}, ignored {', '.join(others)}"
-            )
-        data = _read(submission, relative)
-        if data is None:
-            submission.notes.append(f"Practice {number}: {relative} is larger than {MAX_FILE_BYTES >> 20} MB, ignored")
-            continue
-        found = FoundFile(number, practice.student_file, relative, placement, data)
-        for extra in EXTRA_FILES.get(number, ()):
-            beside = str(PurePosixPath(relative).parent / extra) if "/" in relative else extra
-            if beside in names:
-                extra_data = _read(submission, beside)
-                if extra_data is not None:
-                    found.extras[extra] = extra_data
-        submission.files[number] = found
+    readable = [m for m in members if not m.problem]
+    for member in members:
+        if member.problem and _wanted(PurePosixPath(member.path).name):
+            submission.notes.append(_problem_note(member))
+    used: set[str] = set()
+    for number, candidates in sorted(_claims(readable).items()):
+        _take(submission, number, candidates, used)
+    if 2 in submission.files:
+        _attach_calibration(submission, submission.files[2], readable, used)
+    submission.unmatched = [m.shown for m in members if m.shown not in used]
+    if submission.unmatched:
+        shown = ", ".join(submission.unmatched[:10])
+        more = f" and {len(submission.unmatched) - 10} more" if len(submission.unmatched) > 10 else ""
+        submission.notes.append(f"not graded (no practice claims them): {shown}{more}")
+    times = [t for found in submission.files.values() for t in found.times]
+    if submission.lms_times and times:
+        submission.submitted_at = datetime.fromtimestamp(max(times), timezone.utc)
     return submission
 
 
-def _folder_listing(submission: Submission) -> set[str]:
-    """Relative posix paths of regular files up to two folders deep (symbolic links are never followed)."""
-    root = submission.source
-    names: set[str] = set()
-    scanned = 0
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        depth = len(Path(folder).relative_to(root).parts)
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_NAMES and not d.startswith("."))
-        if depth >= 2:
-            dirs[:] = []
-        for name in files:
-            scanned += 1
-            if scanned > MAX_SCAN_FILES:
-                submission.notes.append(f"more than {MAX_SCAN_FILES} files: the rest were not looked at")
-                return names
-            path = Path(folder) / name
-            relative = path.relative_to(root).as_posix()
-            mode = path.lstat().st_mode
-            if stat.S_ISLNK(mode):
-                if _wanted(name):
-                    submission.notes.append(f"{relative} is a symbolic link: ignored (hand in the file itself)")
-                continue
-            if stat.S_ISREG(mode):
-                names.add(relative)
-    return names
+def _gather(submission: Submission) -> list[Member]:
+    """Every file of the student (uploaded archives opened where the LMS allows them); sets ``unreadable``."""
+    from grader.commands.batch import lms as layouts
 
-
-def _zip_listing(submission: Submission) -> set[str]:
-    """Member names of a zip that are safe regular files (no links, no absolute or '..' paths)."""
-    names: set[str] = set()
-    with zipfile.ZipFile(submission.source) as archive:
-        members = archive.infolist()
-        if len(members) > MAX_ARCHIVE_MEMBERS:
-            raise ValueError(f"{len(members)} members (more than {MAX_ARCHIVE_MEMBERS})")
-        for info in members:
-            name = info.filename.replace("\\", "/")
-            parts = PurePosixPath(name).parts
-            if info.is_dir() or not parts or any(part in SKIPPED_NAMES for part in parts):
-                continue
-            if name.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", name):
-                if _wanted(parts[-1]):
-                    submission.notes.append(f"{name}: unsafe path in the archive, ignored")
-                continue
-            if stat.S_ISLNK(info.external_attr >> 16):
-                if _wanted(parts[-1]):
-                    submission.notes.append(f"{name} is a symbolic link in the archive: ignored")
-                continue
-            names.add(PurePosixPath(*parts).as_posix())
-    return names
-
-
-def _wanted(name: str) -> bool:
-    """Whether a file name is one the grader reads."""
-    return name in {p.student_file for p in PRACTICES.values()} or any(name in e for e in EXTRA_FILES.values())
-
-
-def _choose(names: set[str], number: int, filename: str) -> tuple[str, str, list[str]] | None:
-    """The best-placed candidate for a practice's file: (path, placement, other candidates)."""
-    folder = f"practice{number}"
-    ranked: list[tuple[int, str, str]] = []
-    for name in names:
-        parts = PurePosixPath(name).parts
-        if parts[-1] != filename:
-            continue
-        if parts == (folder, filename):
-            ranked.append((0, name, "practice folder"))
-        elif len(parts) == 1:
-            ranked.append((1, name, "top level"))
-        elif len(parts) == 3 and parts[1] == folder:
-            ranked.append((2, name, "one folder deeper"))
-        elif len(parts) == 2 and not parts[0].startswith("practice"):
-            ranked.append((3, name, "one folder deeper"))
-    if not ranked:
-        return None
-    ranked.sort()
-    best = ranked[0]
-    return best[1], best[2], [name for _, name, _ in ranked[1:]]
-
-
-def _read(submission: Submission, relative: str) -> bytes | None:
-    """The bytes of one member (None when too large)."""
-    if submission.kind == "zip":
-        with zipfile.ZipFile(submission.source) as archive:
-            info = archive.getinfo(_zip_name(archive, relative))
-            if info.file_size > MAX_FILE_BYTES:
-                return None
-            with archive.open(info) as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+    loaders = submission.loaders or layouts.default_loaders(submission.source, submission.kind)
+    members: list[Member] = []
+    errors = []
+    for loader in loaders:
+        try:
+            members.extend(loader())
+        except (OSError, zipfile.BadZipFile, ValueError, EOFError, KeyError, NotImplementedError) as error:
+            errors.append(f"{submission.source.name} could not be read: {error}")
+    if submission.expand_zips:
+        members = _expand(submission, members, errors)
+    if errors and not members:
+        submission.unreadable = errors[0]
     else:
-        path = submission.source / relative
-        if path.lstat().st_size > MAX_FILE_BYTES:
-            return None
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        submission.notes.extend(errors)
+    return members
+
+
+def _expand(submission: Submission, members: list[Member], errors: list[str]) -> list[Member]:
+    """The members with each uploaded .zip replaced by its files (read in memory, same rules)."""
+    from grader.commands.batch import lms as layouts
+
+    out = []
+    for member in members:
+        if member.problem or not member.path.lower().endswith(".zip"):
+            out.append(member)
+            continue
+        time = member.time if submission.lms_times else None
+        try:
+            inner = layouts.student_zip(member, None, member.shown + "/", time)()
+        except (OSError, zipfile.BadZipFile, ValueError, EOFError, KeyError, NotImplementedError) as error:
+            errors.append(f"{member.shown} could not be read: {error}")
+            continue
+        out.extend(inner)
+    return out
+
+
+def _problem_note(member: Member) -> str:
+    """The note for a file that is never read."""
+    if "unsafe" in member.problem:
+        return f"{member.shown}: {member.problem}, ignored"
+    return f"{member.shown} is {member.problem}: ignored (hand in the file itself)"
+
+
+def strip_renames(name: str) -> str:
+    """``name`` without an LMS's or a student's rename suffix (``a (1).py``, ``a-1.py``, ``a_1.py`` -> ``a.py``)."""
+    match = RENAMED.match(name)
+    return match["stem"] + (match["ext"] or "") if match else name
+
+
+def _placement(path: str, number: int) -> tuple[int, str] | None:
+    """Where a practice's file sits, ranked (0 best), or None where it is not that practice's."""
+    folder = f"practice{number}"
+    dirs = PurePosixPath(path).parts[:-1]
+    if dirs == (folder,):
+        return 0, "practice folder"
+    if not dirs:
+        return 1, "top level"
+    if len(dirs) == 2 and dirs[1] == folder:
+        return 2, "one folder deeper"
+    if len(dirs) == 1 and not dirs[0].startswith("practice"):
+        return 3, "one folder deeper"
+    if len(dirs) == 3 and dirs[1:] == ("assignments", folder):
+        return 4, "two folders deeper"
+    return None
+
+
+@dataclass
+class _Claim:
+    """A file that may be a practice's: how it matched, where it sits, when."""
+
+    member: Member
+    how: int
+    rank: int
+    placement: str
+    detail: str = ""
+
+    def key(self) -> tuple[int, int, float, str]:
+        """Best first: by name over renamed over content, the better place, the newest."""
+        return self.how, self.rank, -(self.member.time or 0.0), self.member.shown
+
+
+def _claims(members: list[Member]) -> dict[int, list[_Claim]]:
+    """For each practice, the files that claim it: by name (renames too), else by their functions."""
+    claims: dict[int, list[_Claim]] = {}
+    checked = 0
+    for member in members:
+        name = PurePosixPath(member.path).name
+        by_name = False
+        for number, practice in PRACTICES.items():
+            how = (
+                NAME
+                if name == practice.student_file
+                else RENAME
+                if strip_renames(name) == practice.student_file
+                else -1
+            )
+            placed = _placement(member.path, number) if how >= 0 else None
+            by_name |= how >= 0
+            if placed is not None:
+                claims.setdefault(number, []).append(_Claim(member, how, *placed))
+        if by_name or not name.endswith(".py") or member.size > MAX_FILE_BYTES or member.path.count("/") > 3:
+            continue
+        checked += 1
+        if checked > MAX_CONTENT_CHECKS:
+            continue
+        number, names = _by_functions(member)
+        if number is not None:
+            claim = _Claim(member, CONTENT, member.path.count("/"), "matched by its functions", ", ".join(names))
+            claims.setdefault(number, []).append(claim)
+    return claims
+
+
+def _by_functions(member: Member) -> tuple[int | None, list[str]]:
+    """The practice whose functions this Python file mostly defines (read with ast, never run), and those names."""
+    try:
+        tree = ast.parse(member.read(MAX_FILE_BYTES + 1))
+    except (SyntaxError, ValueError, OSError, zipfile.BadZipFile, KeyError):
+        return None, []
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+    scored = []
+    for number, practice in PRACTICES.items():
+        hits = defined & set(practice.functions)
+        others = {f for n, p in PRACTICES.items() if n != number for f in p.functions}
+        if hits and 2 * len(hits) >= len(practice.functions) and hits - others:
+            scored.append((len(hits) / len(practice.functions), number, sorted(hits)))
+    scored.sort(reverse=True)
+    if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return None, []  # nothing, or two practices alike: left unmatched
+    return scored[0][1], scored[0][2]
+
+
+def _take(submission: Submission, number: int, candidates: list[_Claim], used: set[str]) -> None:
+    """Grade the best file claiming practice ``number``; name the others."""
+    practice = PRACTICES[number]
+    candidates.sort(key=_Claim.key)
+    best, others = candidates[0], candidates[1:]
+    used.update(claim.member.shown for claim in candidates)
+    if others:
+        ignored = ", ".join(claim.member.shown for claim in others)
+        submission.notes.append(
+            f"Practice {number}: several {practice.student_file} found; graded {best.member.shown}, ignored {ignored}"
+        )
+    data = _read(best.member)
+    if data is None:
+        submission.notes.append(
+            f"Practice {number}: {best.member.shown} is larger than {MAX_FILE_BYTES >> 20} MB or unreadable, ignored"
+        )
+        return
+    if best.how == RENAME:
+        submission.notes.append(f"Practice {number}: {best.member.shown} graded as {practice.student_file} (renamed)")
+    elif best.how == CONTENT:
+        submission.notes.append(
+            f"Practice {number}: {best.member.shown} matched by its functions ({best.detail}), "
+            f"graded as {practice.student_file}"
+        )
+    found = FoundFile(number, practice.student_file, best.member.shown, best.placement, data)
+    found.times = [best.member.time] if best.member.time is not None else []
+    found.path = best.member.path
+    submission.files[number] = found
+
+
+def _attach_calibration(submission: Submission, found: FoundFile, members: list[Member], used: set[str]) -> None:
+    """Practice 2's calib.cache: by name (beside the loader first, renames too), else by its header line."""
+    beside = PurePosixPath(found.path).parent
+    candidates: list[tuple[int, float, str, Member]] = []
+    checked = 0
+    for member in members:
+        if member.shown in used or member.size > MAX_FILE_BYTES:
+            continue
+        path = PurePosixPath(member.path)
+        if path.name == "calib.cache":
+            how = 0 if path.parent == beside else 1
+        elif strip_renames(path.name) == "calib.cache":
+            how = 2
+        elif path.suffix != ".py" and checked < MAX_CONTENT_CHECKS:
+            checked += 1
+            how = 3 if _is_calibration(member) else -1
+        else:
+            how = -1
+        if how >= 0:
+            candidates.append((how, -(member.time or 0.0), member.shown, member))
+    if not candidates:
+        return
+    candidates.sort(key=lambda c: c[:3])
+    chosen = candidates[0][3]
+    used.update(c[2] for c in candidates)
+    data = _read(chosen)
+    if data is None:
+        submission.notes.append(f"Practice 2: {chosen.shown} is larger than {MAX_FILE_BYTES >> 20} MB, ignored")
+        return
+    found.extras["calib.cache"] = data
+    if chosen.time is not None:
+        found.times.append(chosen.time)
+    if chosen.path != str(beside / "calib.cache").removeprefix("./"):
+        submission.notes.append(f"Practice 2: {chosen.shown} used as calib.cache")
+    if len(candidates) > 1:
+        ignored = ", ".join(c[2] for c in candidates[1:])
+        submission.notes.append(f"Practice 2: several calibration caches found; used {chosen.shown}, ignored {ignored}")
+
+
+def _is_calibration(member: Member) -> bool:
+    """Whether a file starts with a TensorRT calibration cache header (``TRT-8601-EntropyCalibration2``)."""
+    try:
+        head = member.read(256)
+    except (OSError, zipfile.BadZipFile, ValueError, KeyError):
+        return False
+    return bool(CALIBRATION_HEADER.match(head.split(b"\n", 1)[0]))
+
+
+def _read(member: Member) -> bytes | None:
+    """The bytes of a member (None when too large or unreadable)."""
+    if member.size > MAX_FILE_BYTES:
+        return None
+    try:
+        data = member.read(MAX_FILE_BYTES + 1)
+    except (OSError, zipfile.BadZipFile, ValueError, KeyError, EOFError):
+        return None
     return None if len(data) > MAX_FILE_BYTES else data
 
 
-def _zip_name(archive: zipfile.ZipFile, relative: str) -> str:
-    """The member name as stored (backslashes or './' prefixes normalised in the listing)."""
-    for info in archive.infolist():
-        name = info.filename.replace("\\", "/")
-        if PurePosixPath(name).as_posix() == relative:
-            return info.filename
-    raise KeyError(relative)
+def _wanted(name: str) -> bool:
+    """Whether a file name is one the grader reads (renamed copies too)."""
+    names = {p.student_file for p in PRACTICES.values()} | {e for extras in EXTRA_FILES.values() for e in extras}
+    return name in names or strip_renames(name) in names
 
 
 def describe_missing(practices: list[int]) -> str:
