@@ -35,6 +35,10 @@ COMMANDS = {
         "grader.commands.release",
         "write the student bundle: assignments, visible tests, photos, README; no solutions or hidden tests",
     ),
+    "similarity": (
+        "grader.commands.similarity",
+        "flag pairs of alike submissions for a human; never changes grades",
+    ),
 }
 
 
