@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -409,3 +410,37 @@ def test_bad_input_ends_in_one_line_and_writes_nothing(
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0] and lines[0].startswith("similarity:"), completed.stderr
     assert not out.exists()
+
+
+def test_lms_download_zip_gives_ids_and_names(tmp_path: Path) -> None:
+    """A Moodle "Download all submissions" .zip: pairs carry the participant ids and the students' names."""
+    download = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(download, "w") as archive:
+        for folder, text in [("Ana Lima_101", CLASS["ana"]), ("Ben Ng_102", CLASS["ben"]), ("Cat Wu_103", STUB)]:
+            archive.writestr(f"{folder}_assignsubmission_file_/{FILE}", text)
+    out = tmp_path / "out"
+    completed = _cli(download, "--out", out, "--lms", "moodle")
+    assert completed.returncode == 0, completed.stderr
+    [pair] = json.loads((out / "similarity.json").read_text(encoding="utf-8"))["pairs"]
+    assert (pair["a"], pair["b"], pair["a_name"], pair["b_name"]) == ("101", "102", "Ana Lima", "Ben Ng")
+    assert "Ana Lima (101)" in (out / "similarity.html").read_text(encoding="utf-8")
+
+
+def test_a_repeated_piece_does_not_stretch_the_other_files_lines() -> None:
+    """ben repeats a few lines of the copied summarize() at the end: the region still names his summarize()."""
+    extra = (
+        "\n\ndef _again(profile, type_of, by_kind):\n"
+        "    whole = 0.0\n"
+        "    for lt in profile:\n"
+        "        whole += lt.average_ms\n"
+        '        k = type_of.get(lt.name, "Unknown")\n'
+        "        by_kind[k] = by_kind.get(k, 0.0) + lt.average_ms\n"
+        "    return whole\n"
+    )
+    ben = CLASS["ben"] + extra
+    students = [similarity.Student("ana", "", CLASS["ana"]), similarity.Student("ben", "", ben)]
+    [pair] = similarity.compare_practice(5, students, FILE, STUB, similarity.DEFAULT_THRESHOLD)
+    body_a, body_b = _body_lines(CLASS["ana"], "summarize"), _body_lines(ben, "summarize")
+    [region] = [r for r in pair.regions if r["a_lines"][0] <= body_a[0] and r["a_lines"][1] >= body_a[1]]
+    again = ben[: ben.index("def _again")].count("\n") + 1
+    assert region["b_lines"][0] <= body_b[0] and body_b[1] <= region["b_lines"][1] < again
