@@ -142,6 +142,7 @@ def file_reader(path: Path) -> Reader:
     """Reads a regular file without following a link."""
 
     def read(limit: int) -> bytes:
+        """At most ``limit`` bytes of the file."""
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "rb") as handle:
             return handle.read(limit)
@@ -266,6 +267,7 @@ def _zip_reader(open_zip: Callable[[], zipfile.ZipFile], filename: str) -> Reade
     """Reads one entry of an archive."""
 
     def read(limit: int) -> bytes:
+        """At most ``limit`` bytes of the entry."""
         with open_zip() as archive, archive.open(filename) as handle:
             return handle.read(limit)
 
@@ -565,6 +567,7 @@ def student_zip(
     """A loader of a student's own archive: from disk when it is a file there, else read into memory."""
 
     def load() -> list[Member]:
+        """The archive's members."""
         if on_disk is not None:
             return zip_members(zip_of_path(on_disk), shown_prefix, time)[0]
         if member.size > MAX_INNER_ZIP:
