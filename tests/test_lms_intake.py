@@ -216,8 +216,11 @@ def test_folders_two_deep_and_repository_copies(tmp_path: Path, zipped: bool) ->
         "alice/lab/practice5/profile_parser.py": "ALICE = 1\n",
         "bob/trt-lab-main/assignments/practice5/profile_parser.py": "BOB = 1\n",
         "bob/trt-lab-main/assignments/practice5/test_practice5.py": "def test(): pass\n",
+        "carol/a/b/practice5/profile_parser.py": "TOO_DEEP = 1\n",
     }
     found = loaded(export(tmp_path, files, zipped))
+    assert found["carol"].files == {} and found["carol"].unmatched == ["a/b/practice5/profile_parser.py"]
+    assert "not where the grader looks" in notes(found["carol"])
     assert found["alice"].files[5].where == "lab/practice5/profile_parser.py"
     assert found["bob"].files[5].placement == "two folders deeper" and found["bob"].files[5].data == b"BOB = 1\n"
     assert found["bob"].unmatched == ["trt-lab-main/assignments/practice5/test_practice5.py"]
@@ -311,7 +314,14 @@ def test_nothing_is_dropped_silently(tmp_path: Path) -> None:
         (CANVAS, "canvas"),
         (MOODLE, "moodle"),
         (CLASSROOM, "classroom"),
-        ({"ann/practice5/profile_parser.py": "A\n", "bob.zip": zip_bytes({"profile_parser.py": "B\n"})}, "folders"),
+        (
+            {
+                "ann/practice5/profile_parser.py": "A\n",
+                "ann/.gitignore": "*.pyc\n",  # hidden files are skipped in both forms
+                "bob.zip": zip_bytes({"profile_parser.py": "B\n", "notes.md": "n"}),
+            },
+            "folders",
+        ),
     ],
 )
 def test_a_zipped_export_reads_like_its_extracted_folder(tmp_path: Path, files: dict, layout: str) -> None:

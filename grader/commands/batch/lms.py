@@ -225,6 +225,8 @@ def zip_members(
                 continue
             if not parts or any(part in SKIPPED_NAMES for part in parts):
                 continue
+            if not unsafe and any(part.startswith(".") for part in parts):
+                continue  # hidden files, as a folder's walk skips them: zipped and extracted read alike
             clean = PurePosixPath(*parts).as_posix()
             if info.is_dir():
                 dirs.add(clean.rstrip("/"))

@@ -46,6 +46,7 @@ MAX_ARCHIVE_MEMBERS = 20_000
 MAX_SCAN_FILES = 20_000
 SKIPPED_NAMES = ("__MACOSX", ".DS_Store", "Thumbs.db")
 MAX_CONTENT_CHECKS = 500  # files of one student read to recognise them by content
+MAX_CONTENT_BYTES = 1 << 20  # larger files are not parsed to recognise them (a practice file is far smaller)
 RENAMED = re.compile(r"^(?P<stem>.+?)(?: \(\d+\)|-\d+|_\d+)(?P<ext>\.[^.]*)?$")
 CALIBRATION_HEADER = re.compile(rb"^TRT-\w+-\w*Calibration\w*\s*$")
 NAME, RENAME, CONTENT = 0, 1, 2  # how a file was matched, best first
@@ -145,7 +146,9 @@ def load(submission: Submission) -> Submission:
         if member.problem and _wanted(PurePosixPath(member.path).name):
             submission.notes.append(_problem_note(member))
     used: set[str] = set()
-    for number, candidates in sorted(_claims(readable).items()):
+    claims = _claims(readable)
+    _note_misplaced(submission, readable, claims)
+    for number, candidates in sorted(claims.items()):
         _take(submission, number, candidates, used)
     if 2 in submission.files:
         _attach_calibration(submission, submission.files[2], readable, used)
@@ -198,6 +201,19 @@ def _expand(submission: Submission, members: list[Member], errors: list[str]) ->
             continue
         out.extend(inner)
     return out
+
+
+def _note_misplaced(submission: Submission, members: list[Member], claims: dict[int, list[_Claim]]) -> None:
+    """Say where the grader looks when a file named like a practice's sits elsewhere (it stays unmatched)."""
+    claimed = {claim.member.shown for candidates in claims.values() for claim in candidates}
+    for member in members:
+        name = strip_renames(PurePosixPath(member.path).name)
+        number = next((n for n, p in PRACTICES.items() if p.student_file == name), None)
+        if number is not None and member.shown not in claimed:
+            submission.notes.append(
+                f"{member.shown}: named like Practice {number}'s file but not where the grader looks "
+                f"(practice{number}/, the top level, one folder deeper, or <any>/assignments/practice{number}/), not graded"
+            )
 
 
 def _problem_note(member: Member) -> str:
@@ -264,7 +280,7 @@ def _claims(members: list[Member]) -> dict[int, list[_Claim]]:
             by_name |= how >= 0
             if placed is not None:
                 claims.setdefault(number, []).append(_Claim(member, how, *placed))
-        if by_name or not name.endswith(".py") or member.size > MAX_FILE_BYTES or member.path.count("/") > 3:
+        if by_name or not name.endswith(".py") or member.size > MAX_CONTENT_BYTES or member.path.count("/") > 3:
             continue
         checked += 1
         if checked > MAX_CONTENT_CHECKS:
@@ -279,9 +295,9 @@ def _claims(members: list[Member]) -> dict[int, list[_Claim]]:
 def _by_functions(member: Member) -> tuple[int | None, list[str]]:
     """The practice whose functions this Python file mostly defines (read with ast, never run), and those names."""
     try:
-        tree = ast.parse(member.read(MAX_FILE_BYTES + 1))
-    except (SyntaxError, ValueError, OSError, zipfile.BadZipFile, KeyError):
-        return None, []
+        tree = ast.parse(member.read(MAX_CONTENT_BYTES + 1))
+    except (SyntaxError, ValueError, OSError, zipfile.BadZipFile, KeyError, RecursionError, MemoryError):
+        return None, []  # not Python we can read: left unmatched
     defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
     scored = []
     for number, practice in PRACTICES.items():
