@@ -128,7 +128,8 @@ def test_canvas_latest_upload_wins_and_the_older_is_named(tmp_path: Path) -> Non
         archive.writestr(zipfile.ZipInfo("ann_11_23_profile_parser.py", (2026, 3, 3, 9, 0, 0)), "NEWEST = 1\n")
     ann = loaded(root)["11"]
     assert ann.files[5].data == b"NEWEST = 1\n"  # exact names first, then the newest of them
-    assert "ignored" in notes(ann) and "profile_parser-1.py" in notes(ann)
+    assert ann.files[5].where == "ann_11_23_profile_parser.py"  # two uploads of one name: Canvas's names
+    assert "ignored ann_11_21_profile_parser.py, profile_parser-1.py" in notes(ann)  # exact, then renamed
     assert ann.submitted_at == datetime(2026, 3, 3, 9, 0, 0, tzinfo=timezone.utc)
 
 

@@ -459,10 +459,22 @@ def canvas(export: Export) -> list[Student]:
             )
         student.marked_late |= bool(match["late"])
         member = export.member(name)
-        files[uid].append(Member(match["file"], match["file"], member.size, member.time, member.read, member.problem))
+        # shown as the export names it: two uploads of one file name stay apart in the notes
+        files[uid].append(Member(match["file"], name, member.size, member.time, member.read, member.problem))
     for uid, student in by_id.items():
-        student.loaders.append(_fixed(files[uid]))
+        student.loaders.append(_fixed(_short_names(files[uid])))
     return list(by_id.values())
+
+
+def _short_names(members: list[Member]) -> list[Member]:
+    """Canvas files shown by the student's own name, or by the export's where two uploads share that name."""
+    counts: dict[str, int] = {}
+    for member in members:
+        counts[member.path] = counts.get(member.path, 0) + 1
+    for member in members:
+        if counts[member.path] == 1:
+            member.shown = member.path
+    return members
 
 
 def moodle(export: Export) -> list[Student]:
