@@ -447,3 +447,16 @@ def test_safe_ids_keep_letters_of_any_script(sid: str, kept: bool) -> None:
     assert "/" not in safe and " " not in safe and safe.isprintable() and not safe.startswith(".")
     if not kept:
         assert len(safe.rsplit("-", 1)[-1]) == 6  # the short hash keeps changed ids apart
+
+
+def test_utf8_names_in_a_zip_without_the_utf8_flag(tmp_path: Path) -> None:
+    """Info-ZIP and Windows write UTF-8 names without the flag (Python would read cp437 mojibake): 王小明 survives."""
+    name = "王小明_112233_445566_profile_parser.py"
+    data = bytearray(zip_bytes({name: "A\n"}))
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # general purpose flags, bit 11: UTF-8
+        at = data.index(signature) + offset
+        data[at : at + 2] = (int.from_bytes(data[at : at + 2], "little") & ~0x800).to_bytes(2, "little")
+    path = tmp_path / "canvas.zip"
+    path.write_bytes(bytes(data))
+    assert zipfile.ZipFile(path).namelist() != [name]  # the flag is really gone
+    assert loaded(path)["112233"].name == "王小明"
