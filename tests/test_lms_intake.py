@@ -115,22 +115,24 @@ def test_canvas_download(tmp_path: Path, zipped: bool) -> None:
     assert smith.files[5].data == b"LAB = 1\n" and smith.unmatched == []
     assert found["334455"].name == "" and found["334455"].files[5].data == b"EMPTY_NAME = 1\n"
     assert found["445566"].name == "student2"
-    expected_time = datetime(*WHEN, tzinfo=timezone.utc) if zipped else None
-    assert wang.submitted_at == expected_time and smith.submitted_at == expected_time
+    # Canvas's zip stamps every entry with the time it was made (content_zipper.rb, rubyzip's get_output_stream):
+    # not a hand-in time, so none is taken from it
+    assert wang.submitted_at is None and smith.submitted_at is None
 
 
 def test_canvas_latest_upload_wins_and_the_older_is_named(tmp_path: Path) -> None:
     """Two uploads of one file: the newer entry is graded, the note names the other."""
     root = tmp_path / "canvas.zip"
     with zipfile.ZipFile(root, "w") as archive:
-        archive.writestr(zipfile.ZipInfo("ann_11_21_profile_parser.py", (2026, 3, 1, 9, 0, 0)), "OLD = 1\n")
-        archive.writestr(zipfile.ZipInfo("ann_11_22_profile_parser-1.py", (2026, 3, 2, 9, 0, 0)), "NEW = 1\n")
-        archive.writestr(zipfile.ZipInfo("ann_11_23_profile_parser.py", (2026, 3, 3, 9, 0, 0)), "NEWEST = 1\n")
+        # one time for every entry, as Canvas writes them; the attachment ids (9 < 21 < 100) order the uploads
+        archive.writestr(zipfile.ZipInfo("ann_11_9_profile_parser.py", WHEN), "OLD = 1\n")
+        archive.writestr(zipfile.ZipInfo("ann_11_21_profile_parser-1.py", WHEN), "NEW = 1\n")
+        archive.writestr(zipfile.ZipInfo("ann_11_100_profile_parser.py", WHEN), "NEWEST = 1\n")
     ann = loaded(root)["11"]
     assert ann.files[5].data == b"NEWEST = 1\n"  # exact names first, then the newest of them
-    assert ann.files[5].where == "ann_11_23_profile_parser.py"  # two uploads of one name: Canvas's names
-    assert "ignored ann_11_21_profile_parser.py, profile_parser-1.py" in notes(ann)  # exact, then renamed
-    assert ann.submitted_at == datetime(2026, 3, 3, 9, 0, 0, tzinfo=timezone.utc)
+    assert ann.files[5].where == "ann_11_100_profile_parser.py"  # two uploads of one name: Canvas's names
+    assert "ignored ann_11_9_profile_parser.py, profile_parser-1.py" in notes(ann)  # exact, then renamed
+    assert ann.submitted_at is None
 
 
 # ---------------------------------------------------------------- Moodle
@@ -460,3 +462,14 @@ def test_utf8_names_in_a_zip_without_the_utf8_flag(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     assert zipfile.ZipFile(path).namelist() != [name]  # the flag is really gone
     assert loaded(path)["112233"].name == "王小明"
+
+
+@ZIPPED
+def test_canvas_anonymous_grading(tmp_path: Path, zipped: bool) -> None:
+    """Anonymous grading: no name, the id is ``anon_<anonymous id>``, and LATE comes first (content_zipper.rb)."""
+    files = {"anon_x1Y2z_445566_profile_parser.py": P5, "LATE_anon_Q9r8s_445567_profile_parser (1).py": P5}
+    found = loaded(export(tmp_path, files, zipped))
+    assert sorted(found) == ["anon_Q9r8s", "anon_x1Y2z"]
+    late, on_time = found["anon_Q9r8s"], found["anon_x1Y2z"]
+    assert (late.name, late.lms, late.marked_late, late.files[5].data) == ("", "canvas", True, P5.encode())
+    assert (on_time.name, on_time.marked_late, sorted(on_time.files)) == ("", False, [5])

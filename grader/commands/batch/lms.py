@@ -12,8 +12,15 @@
 
 Everything is read as bytes, never imported. A malformed export (a corrupt zip, ``..`` or absolute
 member paths, two students with one id, a forced layout that does not fit) raises ``IntakeError``;
-one student's bad upload stays a note on that student. Zip entry times (``ZipInfo.date_time``) carry
-no zone: they are read as UTC.
+one student's bad upload stays a note on that student.
+
+No layout gives a submission time. Canvas's and Moodle's zips stamp every entry with the moment the zip
+was made (Canvas's ``lib/content_zipper.rb`` writes entries with rubyzip's ``get_output_stream``, whose
+time defaults to now; Moodle's ``zip_writer::add_file_from_stored_file`` "defaults to current time"), so
+an entry's time says when the instructor downloaded, not when the student handed in; a student's own
+files and zips carry times the student set. A late policy uses ``--times`` and Canvas's ``_LATE`` mark.
+Entry and file times only break ties between two copies of one file (the newer is graded); zip times
+carry no zone and are read as UTC for that.
 """
 
 from __future__ import annotations
@@ -34,7 +41,11 @@ LAYOUTS = ("canvas", "moodle", "classroom", "folders")
 MAX_MEMBERS = 200_000  # files in a whole export (a student's own archive: submissions.MAX_ARCHIVE_MEMBERS)
 MAX_DEPTH = 7  # folders below SUBMISSIONS that are looked into
 MAX_INNER_ZIP = 64 << 20  # a student's uploaded .zip read into memory
-CANVAS = re.compile(r"^(?P<name>.*?)(?P<late>_LATE)?_(?P<uid>\d+)_(?P<aid>\d+)_(?P<file>.+)$", re.DOTALL)
+# content_zipper.rb get_filename: [name, "LATE" if late, id].compact.join("_"); with anonymous grading there
+# is no name and the id is "anon_<anonymous id>"; then "_<attachment id>_<file>"
+CANVAS = re.compile(
+    r"^(?:(?P<name>.*?)_)??(?:(?P<late>LATE)_)?(?P<uid>\d+|anon_[A-Za-z0-9]+)_(?P<aid>\d+)_(?P<file>.+)$", re.DOTALL
+)
 MOODLE_DIR = re.compile(r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$", re.DOTALL)
 MOODLE_FILE = re.compile(r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)$", re.DOTALL)
 CANVAS_EXAMPLE = "<name>[_LATE]_<user id>_<attachment id>_<file>, e.g. smithjohn_112233_445566_profile_parser.py"
@@ -50,7 +61,9 @@ class Member:
     path: str  # posix path from the student's root
     shown: str  # as handed in, for notes and results.json
     size: int
-    time: float | None  # POSIX seconds: a zip entry's time (read as UTC) or a file's mtime
+    # orders two copies of one file, the newer larger: a zip entry's time (read as UTC), a file's mtime, or for
+    # Canvas the attachment id (ids grow with each upload; its zip stamps every entry with one time)
+    time: float | None
     read: Reader
     problem: str = ""  # why it is never read ("a symbolic link", "unsafe path in the archive")
 
@@ -74,7 +87,6 @@ class Student:
     loaders: list[Loader]
     name: str = ""
     marked_late: bool = False
-    lms_times: bool = False  # member times are the LMS's (entries of its zip), so they say when it was handed in
     expand_zips: bool = False  # an uploaded .zip is the student's folder (Canvas, Moodle)
     notes: list[str] = field(default_factory=list)
 
@@ -197,9 +209,9 @@ def _member(root: Path, path: Path, problem: str) -> Member:
 
 
 def zip_members(
-    open_zip: Callable[[], zipfile.ZipFile], shown_prefix: str = "", time: float | None = None, strict_label: str = ""
+    open_zip: Callable[[], zipfile.ZipFile], shown_prefix: str = "", strict_label: str = ""
 ) -> tuple[list[Member], set[str], set[str]]:
-    """The files, folders and folders holding ``.git`` of an archive; ``time`` (when given) replaces each entry's own.
+    """The files, folders and folders holding ``.git`` of an archive, each with its entry's time.
 
     With ``strict_label`` (SUBMISSIONS itself) an unsafe path refuses the whole export; otherwise it is a
     member that is never read (a note on that student).
@@ -231,7 +243,7 @@ def zip_members(
             if info.is_dir():
                 dirs.add(clean.rstrip("/"))
                 continue
-            when = time if time is not None else utc(info.date_time)
+            when = utc(info.date_time)
             problem = "unsafe path in the archive" if unsafe else ""
             if not problem and stat.S_ISLNK(info.external_attr >> 16):
                 problem = "a symbolic link in the archive"
@@ -449,18 +461,18 @@ def canvas(export: Export) -> list[Student]:
         student = by_id.get(uid)
         if student is None:
             student = by_id[uid] = Student(
-                uid, _source(export, name), "zip" if export.is_zip else "folder", "canvas", [], match["name"],
-                lms_times=export.is_zip, expand_zips=True,
+                uid, _source(export, name), "zip" if export.is_zip else "folder", "canvas", [], match["name"] or "",
+                expand_zips=True,
             )  # fmt: skip
             files[uid] = []
-        elif student.name != match["name"]:
+        elif student.name != (match["name"] or ""):
             raise IntakeError(
                 f"{export.label}: two students claim the Canvas user id {uid}: {student.source.name!r} and {name!r}"
             )
         student.marked_late |= bool(match["late"])
         member = export.member(name)
         # shown as the export names it: two uploads of one file name stay apart in the notes
-        files[uid].append(Member(match["file"], name, member.size, member.time, member.read, member.problem))
+        files[uid].append(Member(match["file"], name, member.size, float(match["aid"]), member.read, member.problem))
     for uid, student in by_id.items():
         student.loaders.append(_fixed(_short_names(files[uid])))
     return list(by_id.values())
@@ -494,7 +506,7 @@ def moodle(export: Export) -> list[Student]:
         if student is None:
             student = by_id[match["id"]] = Student(
                 match["id"], _source(export, name), "zip" if export.is_zip else "folder", "moodle", [], match["name"],
-                lms_times=export.is_zip, expand_zips=True,
+                expand_zips=True,
             )  # fmt: skip
         elif student.name != match["name"]:
             raise IntakeError(
@@ -575,18 +587,16 @@ def folders(export: Export) -> list[Student]:
     return list(by_id.values())
 
 
-def student_zip(
-    member: Member, on_disk: Path | None = None, shown_prefix: str = "", time: float | None = None
-) -> Loader:
+def student_zip(member: Member, on_disk: Path | None = None, shown_prefix: str = "") -> Loader:
     """A loader of a student's own archive: from disk when it is a file there, else read into memory."""
 
     def load() -> list[Member]:
         """The archive's members."""
         if on_disk is not None:
-            return zip_members(zip_of_path(on_disk), shown_prefix, time)[0]
+            return zip_members(zip_of_path(on_disk), shown_prefix)[0]
         if member.size > MAX_INNER_ZIP:
             raise ValueError(f"larger than {MAX_INNER_ZIP >> 20} MB")
-        return zip_members(zip_of_bytes(member.read(MAX_INNER_ZIP + 1)), shown_prefix, time)[0]
+        return zip_members(zip_of_bytes(member.read(MAX_INNER_ZIP + 1)), shown_prefix)[0]
 
     return load
 

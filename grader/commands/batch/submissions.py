@@ -31,7 +31,7 @@ import shutil
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -67,7 +67,6 @@ class FoundFile:
     data: bytes
     extras: dict[str, bytes] = field(default_factory=dict)
     path: str = ""  # where it sits from the student's root (``where`` is as handed in)
-    times: list[float] = field(default_factory=list, repr=False)  # of the file and its extras, POSIX seconds
 
 
 @dataclass
@@ -87,7 +86,6 @@ class Submission:
     unmatched: list[str] = field(default_factory=list)  # files handed in that no practice claimed
     # How to list the files (set by discover; a Submission made by hand reads ``source`` as ``kind``)
     loaders: list[Callable[[], list[Member]]] = field(default_factory=list, repr=False, compare=False)
-    lms_times: bool = field(default=False, repr=False)  # file times are the LMS's: they say when it was handed in
     expand_zips: bool = field(default=False, repr=False)  # an uploaded .zip is the student's folder
 
     @property
@@ -130,7 +128,6 @@ def discover(root: Path, lms: str | None = None) -> tuple[list[Submission], list
         entry.marked_late = student.marked_late
         entry.notes.extend(student.notes)
         entry.loaders = student.loaders
-        entry.lms_times = student.lms_times
         entry.expand_zips = student.expand_zips
         entries.append(entry)
     return entries, export.skipped
@@ -157,9 +154,6 @@ def load(submission: Submission) -> Submission:
         shown = ", ".join(submission.unmatched[:10])
         more = f" and {len(submission.unmatched) - 10} more" if len(submission.unmatched) > 10 else ""
         submission.notes.append(f"not graded (no practice claims them): {shown}{more}")
-    times = [t for found in submission.files.values() for t in found.times]
-    if submission.lms_times and times:
-        submission.submitted_at = datetime.fromtimestamp(max(times), timezone.utc)
     return submission
 
 
@@ -193,9 +187,8 @@ def _expand(submission: Submission, members: list[Member], errors: list[str]) ->
         if member.problem or not member.path.lower().endswith(".zip"):
             out.append(member)
             continue
-        time = member.time if submission.lms_times else None
         try:
-            inner = layouts.student_zip(member, None, member.shown + "/", time)()
+            inner = layouts.student_zip(member, None, member.shown + "/")()
         except (OSError, zipfile.BadZipFile, ValueError, EOFError, KeyError, NotImplementedError) as error:
             errors.append(f"{member.shown} could not be read: {error}")
             continue
@@ -336,7 +329,6 @@ def _take(submission: Submission, number: int, candidates: list[_Claim], used: s
             f"graded as {practice.student_file}"
         )
     found = FoundFile(number, practice.student_file, best.member.shown, best.placement, data)
-    found.times = [best.member.time] if best.member.time is not None else []
     found.path = best.member.path
     submission.files[number] = found
 
@@ -371,8 +363,6 @@ def _attach_calibration(submission: Submission, found: FoundFile, members: list[
         submission.notes.append(f"Practice 2: {chosen.shown} is larger than {MAX_FILE_BYTES >> 20} MB, ignored")
         return
     found.extras["calib.cache"] = data
-    if chosen.time is not None:
-        found.times.append(chosen.time)
     if chosen.path != str(beside / "calib.cache").removeprefix("./"):
         submission.notes.append(f"Practice 2: {chosen.shown} used as calib.cache")
     if len(candidates) > 1:
