@@ -149,11 +149,8 @@ def load(submission: Submission) -> Submission:
         _take(submission, number, candidates, used)
     if 2 in submission.files:
         _attach_calibration(submission, submission.files[2], readable, used)
+    # listed once, in its own section of the feedback, in results.json and in the report (not also as a note)
     submission.unmatched = [m.shown for m in members if m.shown not in used]
-    if submission.unmatched:
-        shown = ", ".join(submission.unmatched[:10])
-        more = f" and {len(submission.unmatched) - 10} more" if len(submission.unmatched) > 10 else ""
-        submission.notes.append(f"not graded (no practice claims them): {shown}{more}")
     return submission
 
 
