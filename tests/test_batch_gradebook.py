@@ -199,6 +199,14 @@ def test_canvas_import_puts_each_final_score_in_the_assignment_column(tmp_path: 
     assert by_id["1002"][0] == "王, 小明" and by_id["1009"][column] == ""
 
 
+def test_with_a_roster_the_gradebook_shows_the_lms_display_names(tmp_path: Path) -> None:
+    """Canvas's file names carry 'lovelaceada'; the roster's 'Lovelace, Ada' is what the gradebook shows."""
+    sheet = roster.read(_write(tmp_path, "grades.csv", CANVAS), "Practice 5")
+    class_ = [_student("1001", {"t1"}, "lovelaceada"), _student("1003", {"t1"}, "onlyhere")]
+    rows = list(csv.DictReader(io.StringIO(gradebook.text(class_, [5], None, roster.names(sheet)))))
+    assert [(row["id"], row["name"]) for row in rows] == [("1001", "Lovelace, Ada"), ("1003", "onlyhere")]
+
+
 def test_canvas_assignment_column_is_chosen_or_asked_for(tmp_path: Path) -> None:
     """By title or id; with two assignment columns and no --assignment, one line listing them."""
     path = _write(tmp_path, "grades.csv", CANVAS)

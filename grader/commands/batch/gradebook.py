@@ -38,9 +38,10 @@ def final(result: StudentResult, policy: LatePolicy | None) -> float:
     return final_score(result.score, lateness(result, policy).penalty_pct)
 
 
-def row(result: StudentResult, practices: list[int], policy: LatePolicy | None) -> list[str]:
-    """One student's cells, in ``columns`` order."""
-    cells = [result.id, str(result.submission.get("name", "")), f"{result.score:g}", f"{result.max_score:g}"]
+def row(result: StudentResult, practices: list[int], policy: LatePolicy | None, name: str = "") -> list[str]:
+    """One student's cells, in ``columns`` order (``name``: the roster's, over what the submission said)."""
+    name = name or str(result.submission.get("name", ""))
+    cells = [result.id, name, f"{result.score:g}", f"{result.max_score:g}"]
     for number in practices:
         practice = result.practices.get(str(number), {})
         cells += [f"{practice.get('score', 0):g}", f"{practice.get('max', 0):g}"]
@@ -52,11 +53,17 @@ def row(result: StudentResult, practices: list[int], policy: LatePolicy | None) 
     return cells
 
 
-def text(results: list[StudentResult], practices: list[int], policy: LatePolicy | None = None) -> str:
-    """The whole CSV as text (the BOM is added when the file is written, see ``ENCODING``)."""
+def text(
+    results: list[StudentResult],
+    practices: list[int],
+    policy: LatePolicy | None = None,
+    names: dict[str, str] | None = None,
+) -> str:
+    """The whole CSV as text (the BOM is added when the file is written, see ``ENCODING``); ``names`` by id."""
+    names = names or {}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns(practices, policy))
     for result in sorted(results, key=lambda r: r.id):
-        writer.writerow(row(result, practices, policy))
+        writer.writerow(row(result, practices, policy, names.get(result.id, "")))
     return buffer.getvalue()

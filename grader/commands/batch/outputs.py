@@ -343,7 +343,9 @@ def write_class_files(
 ) -> None:
     """gradebook.csv (UTF-8 with a BOM), the LMS import file, the histograms, report.html and manifest.json."""
     options = options or ClassOptions()
-    text = gradebook_csv.text(results, practices, options.policy)
+    # a roster's display name ("Lin, Jiahao") beats the one a download's file names carry ("linjiahao")
+    names = rosters.names(options.roster) if options.roster is not None else {}
+    text = gradebook_csv.text(results, practices, options.policy, names)
     atomic_write(out / "gradebook.csv", text.encode(gradebook_csv.ENCODING))
     if options.roster is not None:
         finals = {r.id: (gradebook_csv.final(r, options.policy), r.max_score) for r in results}

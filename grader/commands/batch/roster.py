@@ -195,3 +195,9 @@ def display_name(roster: Roster, row: list[str]) -> str:
     column = "Student" if roster.lms == "canvas" else "Full name"
     index = roster.header.index(column) if column in roster.header else None
     return row[index] if index is not None and index < len(row) else ""
+
+
+def names(roster: Roster) -> dict[str, str]:
+    """Every roster student's display name, by id (empty names left out)."""
+    found = {sid: display_name(roster, row) for sid, row in roster.students().items()}
+    return {sid: name for sid, name in found.items() if name}
