@@ -2,7 +2,8 @@
 
 Markers: ``points(n)``, ``visibility(v)``, ``requires(*capabilities)``. Options:
 ``--grade-report PATH`` (Gradescope results.json), ``--start-dir DIR`` (messages show the student's
-paths relative to DIR; by default where pytest started). Every graded run ends with a points
+paths relative to DIR; by default where pytest started), ``--grade-tier cpu|gpu`` (run one tier only: a
+batch worker of a cluster; a test is of the GPU tier when it ``requires`` one of the board's capabilities). Every graded run ends with a points
 table per practice folder. A test that cannot run on this machine is reported "not graded
 on this machine" and left out of max_score, never scored 0; a test that did not run at all
 (``-k``, ``--deselect``, after ``-x`` stopped the run) is in no table, total or report.
@@ -89,6 +90,14 @@ SESSION = pytest.StashKey[GradingSession]()
 AWARD = pytest.StashKey["Grade"]()
 # In a batch worker: what each practice's worker setup returned, by practice number (``Practice.worker_setup``).
 WORKER_RESOURCES = pytest.StashKey[dict[int, object]]()
+TIERS = ("cpu", "gpu")
+TIER = pytest.StashKey[str]()  # "cpu", "gpu", or "" (every test): resolved once at configure
+
+
+def tier_of(item: pytest.Item) -> str:
+    """``gpu`` when the test requires one of the board's capabilities (TensorRT, a GPU, pycuda, trtexec, DLA)."""
+    board = any(name in requirements.BOARD for mark in item.iter_markers("requires") for name in mark.args)
+    return "gpu" if board else "cpu"
 
 
 class Grade:
@@ -111,7 +120,7 @@ class Grade:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--grade-report PATH`` and ``--start-dir DIR``."""
+    """``--grade-report PATH``, ``--start-dir DIR`` and ``--grade-tier cpu|gpu``."""
     group_ = parser.getgroup("trtlab", "TensorRT lab grading")
     group_.addoption(
         "--grade-report",
@@ -125,6 +134,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="show the student's file paths relative to DIR in messages (default: where pytest started)",
     )
+    group_.addoption(
+        "--grade-tier",
+        choices=TIERS,
+        default=None,
+        help="run only one tier's tests (gpu: those that require TensorRT, a GPU, pycuda, trtexec or DLA; cpu: "
+        "the others), as a cluster's batch worker does; the other tier's tests are deselected",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -135,6 +151,7 @@ def pytest_configure(config: pytest.Config) -> None:
     set_start_dir(config.invocation_params.dir / (config.getoption("--start-dir") or "."))
     config.stash[SESSION] = GradingSession(config.getoption("--grade-report"))
     config.stash[SESSION].lab_time_limits = _lab_time_limits(config)
+    config.stash[TIER] = config.getoption("--grade-tier") or ""
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -254,10 +271,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
         if session.lab_time_limits and item.get_closest_marker("timeout") is None:
             # The board's capabilities get the board's limit: TensorRT engine builds there take minutes.
-            jetson = any(name in requirements.BOARD for marker in item.iter_markers("requires") for name in marker.args)
-            item.add_marker(pytest.mark.timeout(GPU_TIME_LIMIT_S if jetson else CPU_TIME_LIMIT_S))
+            item.add_marker(pytest.mark.timeout(GPU_TIME_LIMIT_S if tier_of(item) == "gpu" else CPU_TIME_LIMIT_S))
     if items and all(item.nodeid in session.specs for item in items):
         _table_only(config)
+    _keep_tier(config, items)
+
+
+def _keep_tier(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``--grade-tier``, deselect the other tier's tests (after every spec is made: numbers stay stable)."""
+    tier = config.stash[TIER]
+    if not tier:
+        return
+    dropped = [item for item in items if tier_of(item) != tier]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if tier_of(item) == tier]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -48,8 +48,9 @@ def worker_environment(workspace: Path) -> dict[str, str]:
     return {k: v for k, v in env.items() if v}
 
 
-def pytest_arguments(repo: Path, workspace: Path, practices: list[int]) -> list[str]:
-    """The worker's pytest command line: the handed-in practices, the lab's config, the grader's plugin."""
+def pytest_arguments(repo: Path, workspace: Path, practices: list[int], tier: str = "") -> list[str]:
+    """The worker's pytest command line: the handed-in practices, the lab's config, the grader's plugin
+    (``tier``: that tier's tests only, as a cluster's worker runs them)."""
     return [
         *[f"assignments/practice{n}" for n in practices],
         "-c",
@@ -64,6 +65,7 @@ def pytest_arguments(repo: Path, workspace: Path, practices: list[int]) -> list[
         "pytest_timeout",
         "-p",
         "no:cacheprovider",
+        *(["--grade-tier", tier] if tier else []),
     ]
 
 
@@ -80,14 +82,14 @@ class Planner:
         self.threads = threads
         self.extra_hide = hide
 
-    def plan(self, job: str, workspace: Path, practices: list[int], mode: str, uid: int) -> Plan:
-        """The worker's instructions."""
+    def plan(self, job: str, workspace: Path, practices: list[int], mode: str, uid: int, tier: str = "") -> Plan:
+        """The worker's instructions (``tier``: run that tier's tests only)."""
         hide = self.covered()
         return Plan(
             forbidden=[*hide, str(self.batch_root / "ws"), str(self.batch_root / "zygote")],
             job=job,
             workspace=str(workspace),
-            args=pytest_arguments(self.repo, workspace, practices),
+            args=pytest_arguments(self.repo, workspace, practices, tier),
             env=worker_environment(workspace),
             mode=mode,
             uid=uid,

@@ -25,6 +25,8 @@ PROGRESS_EVERY_S = 0.5
 MAX_JOBS = 255  # slots at once; each slot is one uid of the batch's range of 256
 
 Todo = list[tuple[Submission, list[int], list[TestInfo]]]  # submission, practices present, expected tests in order
+# A cluster worker's job: the same, and the tier it runs ("cpu" or "gpu").
+TierJob = tuple[Submission, list[int], list[TestInfo], str]
 
 
 class BatchSession:
@@ -82,7 +84,33 @@ class BatchSession:
             self.monitor.stop_all(self._release)
             self.zygote.close()
 
-    def _start(self, submission: Submission, practices: list[int], expected: list[TestInfo]) -> Job:
+    def serve(
+        self, take: Callable[[bool], list[TierJob]], finished: Callable[[Submission, WorkerReport], None]
+    ) -> None:
+        """Grade jobs as ``take(wait)`` hands them over (a cluster worker's service); ``take(True)`` waits for one
+        and an empty list from it ends the service."""
+        running = self.monitor.running
+
+        def ended(job: Job) -> None:
+            self._release(job)
+            finished(job.submission, job.report)
+
+        try:
+            while True:
+                while len(running) < self.jobs:
+                    jobs = take(not running)
+                    if not jobs and not running:
+                        return
+                    if not jobs:
+                        break
+                    for job in jobs:
+                        self._start(*job)
+                self.monitor.step(ended)
+        finally:
+            self.monitor.stop_all(self._release)
+            self.zygote.close()
+
+    def _start(self, submission: Submission, practices: list[int], expected: list[TestInfo], tier: str = "") -> Job:
         """A slot, a fresh workspace (the slot user's in root mode), the plan, then the zygote forks the worker."""
         slot = self._free_slots.pop(0)
         self._slot_of[submission.id] = slot
@@ -91,7 +119,7 @@ class BatchSession:
         uid = self.uid_base + slot
         if mode == "root":
             chown_tree(workspace, uid)
-        plan = self.planner.plan(submission.id, workspace, practices, mode, uid)
+        plan = self.planner.plan(submission.id, workspace, practices, mode, uid, tier)
         return self.monitor.launch(submission, plan, [t.nodeid for t in expected])
 
     def _release(self, job: Job) -> None:

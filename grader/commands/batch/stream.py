@@ -587,7 +587,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if report is None:
         return
     specs = config.stash[hooks.SESSION].specs
-    for index, item in enumerate(items):
+    # Positions among every graded test collected (the other tier's too): one order for both tiers' runs.
+    positions = {nodeid: position for position, nodeid in enumerate(specs)}
+    for item in items:
         spec = specs.get(item.nodeid)
         if spec is None:
             continue
@@ -599,7 +601,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ]
         report.tests[item.nodeid] = {
             "nodeid": item.nodeid,
-            "index": index,
+            "index": positions[item.nodeid],
+            "tier": hooks.tier_of(item),
             "name": spec.name,
             "practice": spec.practice,
             "max_score": spec.points,

@@ -45,6 +45,7 @@ class TestInfo:
     not_graded: str = ""  # why no student is graded on it here (missing hardware, the reference skipped it)
     number: str = ""
     check: str = ""  # the suite's stable id (@pytest.mark.check)
+    tier: str = "cpu"  # "gpu": it requires one of the board's capabilities (a cluster routes it to such a worker)
 
     def spec(self) -> TestSpec:
         """The test as the scoring model knows it."""
@@ -147,8 +148,8 @@ def reference_files(repo: Path, practices: list[int]) -> tuple[dict[int, dict[st
     return files, have_solutions
 
 
-def build(repo: Path, practices: list[int], scratch: Path, suite: str) -> TrustedSuite:
-    """Run the reference solutions (or the stubs) in a trusted subprocess."""
+def build(repo: Path, practices: list[int], scratch: Path, suite: str, tier: str = "") -> TrustedSuite:
+    """Run the reference solutions (or the stubs) in a trusted subprocess (``tier``: that tier's tests only)."""
     files, have_solutions = reference_files(repo, practices)
     workspace = scratch / "reference"
     shutil.rmtree(workspace, ignore_errors=True)
@@ -173,6 +174,7 @@ def build(repo: Path, practices: list[int], scratch: Path, suite: str) -> Truste
         "-q",
         "-p",
         "no:randomly",
+        *(["--grade-tier", tier] if tier else []),
     ]
     env = {
         **os.environ,
@@ -222,7 +224,7 @@ def _from_report(data: dict[str, Any], suite: str, have_solutions: bool) -> Trus
         reason = raw["skip_reason"] or _skip_reason(outcome)
         info = TestInfo(
             raw["nodeid"], raw["name"], raw["practice"], float(raw["max_score"]), raw["visibility"], raw["index"],
-            reason, raw.get("number", ""), raw.get("check", ""),
+            reason, raw.get("number", ""), raw.get("check", ""), raw.get("tier", "cpu"),
         )  # fmt: skip
         tests.append(info)
         if have_solutions and not reason:
