@@ -39,6 +39,7 @@ COMMANDS = {
         "grader.commands.similarity",
         "flag pairs of alike submissions for a human; never changes grades",
     ),
+    "worker": ("grader.commands.worker", "grade a cluster batch's submissions on this machine (a Dask worker)"),
 }
 
 

@@ -4,6 +4,7 @@
                            [--timeout SECONDS] [--practices 1,2,...] [--regrade] [--memory GIB] [--rss GIB]
                            [--threads N] [--roster FILE [--assignment NAME]] [--only ID,...]
                            [--due ISO-8601 [--late-penalty P] [--late-cap C] [--times FILE]]
+                           [--cluster SCHEDULER_ADDRESS]
 
 SUBMISSIONS is the LMS's download (a .zip) or a folder: extracted, or one folder or .zip per student.
 OUT receives gradebook.csv (UTF-8 with a BOM), report.html with a histogram PNG per practice,
@@ -12,6 +13,10 @@ import file (canvas-import.csv or moodle-import.csv). Killed at any moment, the 
 only what is missing; a student whose files, the suites and the environment are unchanged is not
 graded again (unless --regrade; --only regrades just the students named). The late policy and the
 roster shape the rows written, never the grading: changing them regrades no one.
+
+With ``--cluster tcp://HOST:8786`` the same batch is graded by the ``python -m grader worker`` machines
+of that Dask scheduler (GPU-tier tests only where TensorRT and a GPU are; ``--jobs`` is then each
+worker's ``--nthreads``); the outputs and resuming are the same.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from grader.core.files import atomic_write
 from grader.core.paths import REPO
 
 if TYPE_CHECKING:  # imported when the command runs: ``python -m grader --help`` stays fast
+    from grader.commands.batch.cluster import Cluster
     from grader.commands.batch.monitor import WorkerReport
     from grader.commands.batch.outputs import ClassOptions
     from grader.commands.batch.progress import Progress
@@ -73,6 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rss", type=float, default=4.0, help="resident memory of a whole submission, GiB")
     parser.add_argument(
         "--threads", type=int, default=1, help="torch/ONNX Runtime threads per submission (part of the result key)"
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="SCHEDULER_ADDRESS",
+        default=None,
+        help="grade on the python -m grader worker machines of this Dask scheduler, e.g. tcp://192.168.1.10:8786",
     )
     _grades_out_arguments(parser)
 
@@ -190,6 +202,7 @@ class _Batch:
     timings: dict[str, Any] = field(default_factory=dict)
     isolation: dict[str, Any] | None = None  # this machine's, cached in OUT/.batch, then measured if grading
     isolation_note: str = "see manifest.json"
+    remote: Cluster | None = None  # --cluster: the scheduler and the workers that grade
 
     @property
     def private(self) -> Path:
@@ -237,14 +250,18 @@ def run(args: argparse.Namespace) -> int:
     lock = _Lock(out)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     batch_root = Path(tempfile.gettempdir()) / f"trtlab-batch-{hashlib.sha256(str(out).encode()).hexdigest()[:12]}"
+    batch: _Batch | None = None
     try:
-        batch = _prepare(args, source, out, practices, batch_root, started)
+        if args.cluster is None:
+            batch = _prepare(args, source, out, practices, batch_root, started)
+        else:
+            batch = _prepare_cluster(args, source, out, practices, batch_root, started)
         done, todo = _unchanged(batch, entries, only)
         reused = len(done)
         progress = Progress(len(entries), args.jobs)
         progress.done = reused
         if todo:
-            _grade(batch, todo, len(entries), done, progress)
+            (_grade if batch.remote is None else _grade_cluster)(batch, todo, len(entries), done, progress)
         else:
             batch.isolation = batch.isolation or {}
         progress.close()
@@ -255,6 +272,8 @@ def run(args: argparse.Namespace) -> int:
         print("\ninterrupted: finished students are saved; run the same command to grade the rest.", file=sys.stderr)
         return 130
     finally:
+        if batch is not None and batch.remote is not None:
+            batch.remote.close()
         if batch_root.exists():
             submissions.remove_tree(batch_root)
         lock.release()
@@ -327,7 +346,6 @@ def _prepare(
     """A clean batch folder, the limits, the cache's read-only name, the trusted suite, the cached isolation."""
     from grader.backends import requirements
     from grader.commands.batch import submissions, trusted
-    from grader.commands.batch.sandbox import Limits
     from grader.core.cache import default_root
 
     if batch_root.exists():
@@ -336,8 +354,7 @@ def _prepare(
     os.chmod(batch_root, 0o755)
     (out / ".batch").mkdir(exist_ok=True)
     fingerprint = requirements.fingerprint()
-    memory = args.memory if args.memory is not None else (0.0 if fingerprint.get("gpu") else 8.0)
-    limits = Limits(timeout_s=args.timeout, memory_bytes=int(memory * 2**30), rss_bytes=int(args.rss * 2**30))
+    limits = _limits(args, bool(fingerprint.get("gpu")))
     cache_dir = default_root()
     cache_dir.mkdir(parents=True, exist_ok=True)
     # Workers read the cache through this name: a read-only bind in a sandbox, this link without one.
@@ -353,6 +370,64 @@ def _prepare(
     isolation_file = batch.isolation_file()
     batch.isolation = json.loads(isolation_file.read_text()) if isolation_file.exists() else None
     return batch
+
+
+def _limits(args: argparse.Namespace, gpu: bool) -> Limits:
+    """The per-submission limits of the options (no address-space limit by default where a GPU is)."""
+    from grader.commands.batch.sandbox import Limits
+
+    memory = args.memory if args.memory is not None else (0.0 if gpu else 8.0)
+    return Limits(timeout_s=args.timeout, memory_bytes=int(memory * 2**30), rss_bytes=int(args.rss * 2**30))
+
+
+def _prepare_cluster(
+    args: argparse.Namespace, source: Path, out: Path, practices: list[int], batch_root: Path, started: float
+) -> _Batch:
+    """The cluster's kept workers, its environment (from their fingerprints), the limits, the trusted suite per
+    tier, the cached isolation: the same ``_Batch`` as a local run, graded by the workers."""
+    from grader.commands.batch.cluster import Cluster
+    from grader.core.cache import default_root
+
+    (out / ".batch").mkdir(exist_ok=True)
+    cluster = Cluster.connect(args.cluster, practices, BATCH_SCHEMA)
+    try:
+        fingerprint = cluster.fingerprint()
+        environment = _hash(fingerprint)
+        timings: dict[str, Any] = {}
+        suite = cluster.trusted_suite(out / ".batch", environment, timings)
+        batch = _Batch(
+            args, source, out, batch_root, practices, fingerprint, environment,
+            _limits(args, cluster.has_gpu()), default_root(), cluster.identity["suite_hash"], suite, started, timings,
+            remote=cluster,
+        )  # fmt: skip
+    except BaseException:
+        cluster.close()
+        raise
+    isolation_file = batch.isolation_file()
+    batch.isolation = json.loads(isolation_file.read_text()) if isolation_file.exists() else None
+    return batch
+
+
+def _grade_cluster(
+    batch: _Batch, todo: list[Submission], total: int, done: dict[str, StudentResult], progress: Progress
+) -> None:
+    """The cluster's workers grade ``todo``; each student is recorded as a local batch records one."""
+    assert batch.remote is not None
+    settings = {"limits": batch.limits.describe(), "threads": batch.args.threads}
+    batch.isolation = batch.remote.measure_isolation(settings)
+    atomic_write(batch.isolation_file(), json.dumps(batch.isolation, indent=1), durable=True)
+    batch.isolation_note = _isolation_note(batch.isolation)
+    workers = ", ".join(f"{w['name']} ({'+'.join(w['tiers'])})" for w in batch.remote.workers.values())
+    print(
+        f"Grading {len(todo)} of {total} submissions ({len(done)} unchanged) on the cluster's workers {workers}; "
+        f"isolation: {batch.isolation['mode']}",
+        file=sys.stderr,
+    )
+    if "none" in batch.isolation["mode"].split("+"):
+        print("warning: a worker allows no namespaces: submissions there are NOT contained", file=sys.stderr)
+    mark = time.monotonic()
+    batch.remote.grade(todo, batch.suite, settings, lambda e, w: _record(batch, e, w, done, progress), progress)
+    batch.timings["grading_s"] = round(time.monotonic() - mark, 1)
 
 
 def _trusted_suite(
@@ -528,6 +603,7 @@ def _manifest(batch: _Batch, final: list[StudentResult], reused: int, skipped: l
         "reference": suite.reference,
         "warnings": [*suite.warnings, *outputs.sandbox_skips(final)],
         "skipped_entries": skipped,
+        **({"cluster": batch.remote.manifest()} if batch.remote is not None else {}),
         "run": {
             "graded_now": len(final) - reused,
             "unchanged": reused,
