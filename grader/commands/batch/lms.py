@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from grader.commands.batch.submissions import SKIPPED_NAMES, IntakeError
-
 LAYOUTS = ("canvas", "moodle", "classroom", "folders")
-MAX_MEMBERS = 200_000  # files in a whole export (a student's own archive: submissions.MAX_ARCHIVE_MEMBERS)
+SKIPPED_NAMES = ("__MACOSX", ".DS_Store", "Thumbs.db")
+MAX_ARCHIVE_MEMBERS = 20_000  # members of one student's own archive
+MAX_MEMBERS = 200_000  # files in a whole export (a student's own archive: MAX_ARCHIVE_MEMBERS)
 MAX_DEPTH = 7  # folders below SUBMISSIONS that are looked into
 MAX_INNER_ZIP = 64 << 20  # a student's uploaded .zip read into memory
 # content_zipper.rb get_filename: [name, "LATE" if late, id].compact.join("_"); with anonymous grading there
@@ -50,6 +50,12 @@ MOODLE_DIR = re.compile(r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_(?P<plugin>
 MOODLE_FILE = re.compile(r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)$", re.DOTALL)
 CANVAS_EXAMPLE = "<name>[_LATE]_<user id>_<attachment id>_<file>, e.g. smithjohn_112233_445566_profile_parser.py"
 MOODLE_EXAMPLE = "<Full Name>_<participant id>_assignsubmission_file_, e.g. Ann Lee_123_assignsubmission_file_/"
+
+
+
+class IntakeError(ValueError):
+    """A malformed export (corrupt zip, unsafe paths, one id claimed twice, a forced layout that does not fit)."""
+
 
 Reader = Callable[[int], bytes]  # reads at most that many bytes
 
@@ -271,9 +277,7 @@ def decoded_name(info: zipfile.ZipInfo) -> str:
 
 
 def _student_limit() -> int:
-    """How many members a student's own archive may have."""
-    from grader.commands.batch.submissions import MAX_ARCHIVE_MEMBERS
-
+    """How many members a student's own archive may have (read at call time: a test may lower it)."""
     return MAX_ARCHIVE_MEMBERS
 
 

@@ -35,6 +35,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from grader.commands.batch.lms import IntakeError
 from grader.practices import PRACTICES
 
 if TYPE_CHECKING:
@@ -42,18 +43,13 @@ if TYPE_CHECKING:
 
 EXTRA_FILES = {2: ("calib.cache",)}  # read next to the practice's file when present
 MAX_FILE_BYTES = 16 << 20  # a practice file or calibration cache larger than this is refused
-MAX_ARCHIVE_MEMBERS = 20_000
 MAX_SCAN_FILES = 20_000
-SKIPPED_NAMES = ("__MACOSX", ".DS_Store", "Thumbs.db")
 MAX_CONTENT_CHECKS = 500  # files of one student read to recognise them by content
 MAX_CONTENT_BYTES = 1 << 20  # larger files are not parsed to recognise them (a practice file is far smaller)
 RENAMED = re.compile(r"^(?P<stem>.+?)(?: \(\d+\)|-\d+|_\d+)(?P<ext>\.[^.]*)?$")
 CALIBRATION_HEADER = re.compile(rb"^TRT-\w+-\w*Calibration\w*\s*$")
 NAME, RENAME, CONTENT = 0, 1, 2  # how a file was matched, best first
 
-
-class IntakeError(ValueError):
-    """A malformed export (corrupt zip, unsafe paths, one id claimed twice, a forced layout that does not fit)."""
 
 
 @dataclass
