@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -70,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     forced = f" ({TIERS_ENV} set: a TEST setting)" if os.environ.get(TIERS_ENV) else ""
     print(f"worker {name}: tiers {', '.join(tiers)}{forced}; {shown}", file=sys.stderr, flush=True)
     resources = {f"tier-{tier}": float(args.nthreads) for tier in tiers}
+    # SIGTERM ends the worker as Ctrl-C does: its folder (workspaces, trusted runs) is removed
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         asyncio.run(_serve(args.scheduler, name, args.nthreads, resources, root))
     except KeyboardInterrupt:

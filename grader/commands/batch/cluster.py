@@ -270,8 +270,8 @@ class Cluster:
     def status_line(self) -> str:
         """Progress per tier and the busy workers."""
         tiers = ", ".join(f"{tier} {self.done[tier]}/{self.total[tier]}" for tier in TIERS if self.total[tier])
-        busy = ", ".join(f"{name} ({count})" for name, count in self._busy_counts().items()) or "none"
-        return f"  cluster: {tiers}; busy workers: {busy}"
+        busy = ", ".join(f"{name} {count}" for name, count in self._busy_counts().items()) or "none"
+        return f"  cluster: {tiers} done; tasks on workers: {busy}"
 
     def _busy_counts(self) -> dict[str, int]:
         """Tasks running per worker name (the scheduler's view)."""

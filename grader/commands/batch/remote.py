@@ -78,13 +78,22 @@ class Service:
         self.trusted_lock = threading.Lock()
         self.counter = 0
         self.stopping = False
+        self.identities: dict[tuple[int, ...], Identity] = {}
+
+    def identity(self, practices: list[int]) -> Identity:
+        """This worker's identity for ``practices``, hashed once: the code it runs was loaded at its start."""
+        key = tuple(sorted(practices))
+        with self.lock:
+            if key not in self.identities:
+                self.identities[key] = batch_identity(list(key), self.schema)
+            return self.identities[key]
 
     def describe(self, practices: list[int]) -> dict[str, Any]:
         """What the client checks before it sends work: identity, tiers, the machine's fingerprint."""
         return {
             "grader_worker": True,
             "name": self.name,
-            "identity": batch_identity(practices, self.schema),
+            "identity": self.identity(practices),
             "tiers": self.tiers,
             "nthreads": self.nthreads,
             "fingerprint": self.fingerprint,
@@ -207,7 +216,7 @@ def _service(identity: Identity) -> Service:
     """This worker's service, if it may take work of a batch with ``identity``; else WrongWorker."""
     if SERVICE is None:
         raise WrongWorker("this Dask worker is not a grading worker: start it with python -m grader worker ADDRESS")
-    problem = mismatch(SERVICE.name, batch_identity(_practices(identity), SERVICE.schema), identity)
+    problem = mismatch(SERVICE.name, SERVICE.identity(_practices(identity)), identity)
     if problem:
         raise WrongWorker(problem)
     return SERVICE
