@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import tempfile
+from pathlib import Path
 from types import ModuleType
 
 from grader.core import offline
@@ -65,8 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m grader`` and the ``trt-lab`` script."""
     parser, modules = build_parser()
     args = parser.parse_args(argv)
-    offline.apply()
-    return int(modules[args.command].run(args))
+    # ultralytics' settings and onnxruntime's cache go to a folder that goes away with the command
+    with tempfile.TemporaryDirectory(prefix="trtlab-", ignore_cleanup_errors=True) as scratch:
+        previous = offline.apply(Path(scratch))
+        try:
+            return int(modules[args.command].run(args))
+        finally:
+            offline.restore(previous)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ Hub clients and Ultralytics read these variables when they are first imported, s
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 CACHE_ENV = "TRTLAB_CACHE_DIR"
@@ -28,7 +27,7 @@ def user_cache_home() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
-def apply(scratch: Path | None = None) -> dict[str, str | None]:
+def apply(scratch: Path) -> dict[str, str | None]:
     """Set the offline variables; return the previous values so they can be restored.
 
     Ultralytics writes settings (and probes DNS) under YOLO_CONFIG_DIR, onnxruntime writes
@@ -36,8 +35,6 @@ def apply(scratch: Path | None = None) -> dict[str, str | None]:
     artifact cache, Hugging Face and torch hub caches keep pointing at the user's real cache,
     so weights downloaded once (e.g. resnet50 on the Jetson) stay usable offline.
     """
-    if scratch is None:
-        scratch = Path(tempfile.mkdtemp(prefix="trtlab-"))
     home = user_cache_home()
     values: dict[str, str] = dict(OFFLINE_VARS)
     for name, default in (
