@@ -204,14 +204,18 @@ def test_a_worker_killed_while_it_grades_loses_nothing(cluster: dict[str, Any], 
     command = [sys.executable, "-m", "grader", "batch", str(graded_locally["subs"]), "--out", str(out),
                "--practices", "5", "--cluster", address]  # fmt: skip
     batch = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    running: list[Path] = []
-    deadline = time.monotonic() + 240
-    while not running and time.monotonic() < deadline and batch.poll() is None:
-        running = list(tmp.glob("trtlab-worker-*/batch/ws/*"))
-        time.sleep(0.05)
-    assert running, "no submission ran on cpu-k"
-    os.kill(victim.pid, signal.SIGKILL)
-    stdout, stderr = batch.communicate(timeout=600)
+    try:
+        running: list[Path] = []
+        deadline = time.monotonic() + 240
+        while not running and time.monotonic() < deadline and batch.poll() is None:
+            # a student's workspace (<id>.cpu.<n>), not the isolation probe's
+            running = [p for p in tmp.glob("trtlab-worker-*/batch/ws/*") if ".cpu." in p.name]
+            time.sleep(0.05)
+        assert running, "no submission ran on cpu-k"
+        os.kill(victim.pid, signal.SIGKILL)
+        _, stderr = batch.communicate(timeout=300)
+    finally:
+        _stop(batch)
     assert batch.returncode == 0, stderr[-3000:]
     assert (out / "gradebook.csv").read_bytes() == graded_locally["gradebook"]
     student = running[0].name.split(".")[0]
@@ -226,12 +230,15 @@ def test_an_interrupted_cluster_batch_resumes_without_regrading(
     command = [sys.executable, "-m", "grader", "batch", str(graded_locally["subs"]), "--out", str(out),
                "--practices", "5", "--cluster", cluster["address"]]  # fmt: skip
     batch = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert batch.stderr is not None
-    for line in batch.stderr:
-        if re.match(r"\[1/4\] ", line):
-            break
-    batch.send_signal(signal.SIGINT)
-    _, stderr = batch.communicate(timeout=120)
+    try:
+        assert batch.stderr is not None
+        for line in batch.stderr:
+            if re.match(r"\[1/4\] ", line):
+                break
+        batch.send_signal(signal.SIGINT)
+        _, stderr = batch.communicate(timeout=120)
+    finally:
+        _stop(batch)
     assert batch.returncode == 130, stderr[-3000:]
     kept = {p.parent.name: p.read_bytes() for p in out.glob("*/result.json")}
     assert 1 <= len(kept) < 4, sorted(kept)

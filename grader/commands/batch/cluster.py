@@ -40,6 +40,7 @@ CONNECT_TIMEOUT_S = 30.0
 WORKERS_TIMEOUT_S = 120.0  # how long the batch waits for a first worker to join
 RETRIES = 2  # a task that raised (not a dead worker: Dask reschedules those itself) runs again this often
 POLL_S = 0.5
+ALIVE_EVERY_S = 2.0  # how often the batch asks the scheduler which workers are still there
 TIERS = ("cpu", "gpu")
 
 Record = Callable[[Submission, WorkerReport | None], None]
@@ -187,10 +188,43 @@ class Cluster:
             )
             for address in self.workers
         }  # fmt: skip
+        self._drop_lost(futures)
         described = {self.workers[a]["name"]: self._result(f)["isolation"] for a, f in futures.items()}
         first = described[min(described)]
         modes = sorted({d.get("mode", "?") for d in described.values()})
         return {**first, "mode": "+".join(modes), "workers": described}
+
+    def alive(self) -> set[str]:
+        """The addresses of the workers the scheduler has now."""
+        try:
+            return set(self.client.nthreads())
+        except Exception:  # the scheduler is gone: the tasks' results say so
+            return set(self.workers)
+
+    def _drop_lost(self, futures: dict[str, Future]) -> None:
+        """Wait for one task per worker; a worker that leaves first is left out (said once), its task dropped."""
+        while not all(future.done() for future in futures.values()):
+            time.sleep(POLL_S)
+            alive = self.alive()
+            for address in [a for a, f in futures.items() if not f.done() and a not in alive]:
+                print(
+                    f"warning: worker {self.workers[address]['name']} left before it was ready: left out",
+                    file=sys.stderr,
+                )
+                futures.pop(address).cancel()
+                del self.workers[address]
+        if not self.workers:
+            raise SystemExit(f"--cluster {self.address}: every worker left before grading began")
+
+    def _check_tiers_alive(self, pending: list[str]) -> None:
+        """SystemExit when no worker is left for a tier that still has work (its tasks would wait forever)."""
+        alive = self.alive()
+        for tier in sorted(set(pending)):
+            if not set(self.of_tier(tier)) & alive:
+                raise SystemExit(
+                    f"no worker of the {tier} tier is left in the cluster: start one (python -m grader worker "
+                    f"{self.address}) and run the same command again; the finished students are saved"
+                )
 
     def grade(
         self, todo: list[Submission], suite: TrustedSuite, settings: dict[str, Any], record: Record, progress: Progress
@@ -240,7 +274,11 @@ class Cluster:
     ) -> None:
         """Wait for the tasks; a student whose tasks all ended is merged and recorded."""
         remaining = set(futures)
+        checked = time.monotonic()
         while remaining:
+            if time.monotonic() - checked >= ALIVE_EVERY_S:
+                self._check_tiers_alive([futures[f][1] for f in remaining])
+                checked = time.monotonic()
             ended = [future for future in remaining if future.done()]
             for future in ended:
                 remaining.discard(future)
