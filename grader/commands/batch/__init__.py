@@ -11,7 +11,8 @@ signed channel, output, status, limits, kills; its ``WorkerReport`` is everythin
 (namespaces, mounts, limits), ``stream`` (the worker's pytest plugin), ``results`` (scores through
 ``grader.core.scoring``, feedback, Gradescope JSON), ``outputs`` (gradebook, report, manifest),
 ``progress``, ``prefork`` (the helper a worker forks at its start to run Practice 2's ``polygraphy run``
-without re-importing). The student bundle is ``grader.commands.release``, beside this package.
+without re-importing), ``cluster`` (``--cluster``: the client's side, over Dask) and ``remote`` (the tasks a
+``python -m grader worker`` runs). The student bundle is ``grader.commands.release``, beside this package.
 
 Threat model
 ============
@@ -83,4 +84,23 @@ Residual risk (said plainly):
   that it runs holds no more than a new ``polygraphy`` program did.
 * Timing side channels, CPU contention between concurrent submissions, and denial of service within
   the limits (a submission that uses its whole time limit) are not addressed beyond the limits.
+
+Grading across machines (``--cluster``)
+=======================================
+
+* The scheduler's address is the instructor's, and Dask speaks plain TCP by default (no TLS, no
+  authentication): keep the scheduler and the workers on the lab's network, or configure Dask's TLS
+  security (certificates) for both. Anyone who can reach the scheduler can submit work to the workers
+  or join as a worker.
+* A worker sees only what is sent to it: the bytes of the files of the students it grades (one student
+  per task), the batch's settings and expected test ids, and the suites already installed on it (the
+  same commit as the instructor's; a worker with another grader version or suite hash is refused). It
+  learns nothing of students graded elsewhere, of SUBMISSIONS or of OUT.
+* On a worker, student code runs in the same sandbox as locally (its own namespaces, no network but
+  loopback, limits, signed channel to that worker's grader process): it cannot reach the scheduler,
+  the Dask worker's memory, other submissions on that machine or the client.
+* A worker is trusted as the grader: it runs the trusted run and reports the outcomes the client
+  scores. A malicious or compromised worker can forge any result of the students sent to it or read
+  their files; workers must therefore be the instructor's own machines, and ``manifest.json`` names
+  the worker that graded each student's tiers.
 """
