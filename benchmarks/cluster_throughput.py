@@ -125,8 +125,8 @@ def measure(count: int, worker_counts: list[int]) -> dict[str, Any]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def report(count: int, runs: dict[str, Any]) -> str:
-    """The results as Markdown."""
+def report(count: int, runs: dict[str, Any], load: tuple[float, float]) -> str:
+    """The results as Markdown (``load``: the 1-minute load average before and after: others' work skews it)."""
     import distributed
 
     cores = os.cpu_count()
@@ -136,7 +136,8 @@ def report(count: int, runs: dict[str, Any]) -> str:
         f"Command: `.venv/bin/python benchmarks/cluster_throughput.py --count {count}` on "
         f"{datetime.now(timezone.utc):%Y-%m-%d}, {platform.machine()} Linux with **{cores} CPU cores** (every "
         f"worker shares them), Python {platform.python_version()}, distributed {distributed.__version__}. The "
-        f"class: {count} copies of the Practice 5 reference (CPU tier only here: no GPU-tier worker).",
+        f"class: {count} copies of the Practice 5 reference (CPU tier only here: no GPU-tier worker). Load "
+        f"average before/after: {load[0]:.1f}/{load[1]:.1f} (anything above 0 is other work sharing the cores).",
         "",
         "| run | wall (s) | grading (s) | submissions/min (grading) | trusted run (s) |",
         "|---|---|---|---|---|",
@@ -170,8 +171,9 @@ def main() -> int:
     parser.add_argument("--workers", default="1,2,3")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
+    before = os.getloadavg()[0]
     runs = measure(args.count, [int(n) for n in args.workers.split(",")])
-    text = report(args.count, runs)
+    text = report(args.count, runs, (before, os.getloadavg()[0]))
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0
