@@ -1,4 +1,4 @@
-"""Command line: ``python -m grader selfcheck | profile | inspect | batch | similarity | gradescope | release``."""
+"""Command line: ``python -m grader selfcheck | profile | inspect | batch | worker | similarity | gradescope | release``."""
 
 from __future__ import annotations
 
