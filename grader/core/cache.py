@@ -39,6 +39,11 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def json_sha256(data: object) -> str:
+    """SHA-256 (hex) of a JSON-able value, keys sorted, non-JSON values as ``str`` (the batch's result keys)."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def hash_key(parts: Mapping[str, object]) -> str:
     """Stable hash of a JSON-able mapping (keys sorted, non-JSON values as ``str``)."""
     text = json.dumps({"schema": SCHEMA, **parts}, sort_keys=True, default=str)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from grader.core.cache import json_sha256
 from grader.core.files import atomic_write
 from grader.core.paths import REPO
 
@@ -126,10 +127,6 @@ def _practices(text: str, repo: Path) -> list[int]:
         raise SystemExit(f"--practices: no suite for {unknown}; available: {available}")
     return wanted
 
-
-def _hash(data: Any) -> str:
-    """SHA-256 of a JSON-able value."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _git(repo: Path) -> dict[str, Any]:
@@ -225,7 +222,7 @@ class _Batch:
 
     def key_of(self, entry: Submission, mode: str) -> str:
         """A student's result key: what was handed in, the suite, the environment, the isolation, the settings."""
-        return _hash(
+        return json_sha256(
             {
                 "submission": entry.content_hash(self.practices),
                 "suite": self.suite_hash,
@@ -359,7 +356,7 @@ def _prepare(
     cache_dir.mkdir(parents=True, exist_ok=True)
     # Workers read the cache through this name: a read-only bind in a sandbox, this link without one.
     (batch_root / "cache-ro").symlink_to(cache_dir)
-    environment = _hash(fingerprint)
+    environment = json_sha256(fingerprint)
     suite_hash = trusted.suite_hash(REPO, practices)
     timings: dict[str, Any] = {}
     suite = _trusted_suite(practices, batch_root, out / ".batch", (suite_hash, environment), timings)
@@ -392,7 +389,7 @@ def _prepare_cluster(
     cluster = Cluster.connect(args.cluster, practices, BATCH_SCHEMA)
     try:
         fingerprint = cluster.fingerprint()
-        environment = _hash(fingerprint)
+        environment = json_sha256(fingerprint)
         timings: dict[str, Any] = {}
         suite = cluster.trusted_suite(out / ".batch", environment, timings)
         batch = _Batch(

@@ -13,7 +13,6 @@ another worker (a fresh workspace, so the same result); a task that raised is re
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -25,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from grader.commands.batch import remote
 from grader.commands.batch.monitor import WorkerReport
-from grader.commands.batch.results import _ending
+from grader.commands.batch.results import ending
 from grader.commands.batch.sandbox import Limits
 from grader.commands.batch.submissions import Submission
 from grader.commands.batch.trusted import TestInfo, TrustedSuite
+from grader.core.cache import json_sha256
 from grader.core.files import atomic_write
 
 if TYPE_CHECKING:
@@ -45,10 +45,6 @@ TIERS = ("cpu", "gpu")
 
 Record = Callable[[Submission, WorkerReport | None], None]
 
-
-def _hash(data: Any) -> str:
-    """SHA-256 of a JSON-able value (as the batch hashes its key's parts)."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 @dataclass
@@ -124,7 +120,7 @@ class Cluster:
         tiers = {}
         for tier in TIERS:
             prints = [self.workers[address]["fingerprint"] for address in self.of_tier(tier)]
-            distinct = {_hash(found): found for found in prints}
+            distinct = {json_sha256(found): found for found in prints}
             tiers[tier] = [distinct[key] for key in sorted(distinct)]
         return {"cluster": tiers}
 
@@ -368,7 +364,7 @@ def merge_reports(reports: list[WorkerReport], limits: Limits) -> WorkerReport:
     (limit, kill, tampering, crash) of the first that did not end normally."""
     if len(reports) == 1:
         return reports[0]
-    abnormal = [report for report in reports if _ending(report, limits)[0]]
+    abnormal = [report for report in reports if ending(report, limits)[0]]
     first = abnormal[0] if abnormal else reports[0]
     text = "\n".join(report.output_text() for report in reports).encode()
     notes = list(dict.fromkeys(note for report in reports for note in report.notes))  # each once, in order

@@ -99,7 +99,7 @@ def _crash_excerpt(output: str) -> str:
     return ""
 
 
-def _ending(worker: WorkerReport, limits: Limits) -> tuple[str, str]:
+def ending(worker: WorkerReport, limits: Limits) -> tuple[str, str]:
     """(status, why) of a run that did not finish normally, or ("", "") when it did."""
     status = worker.exit_status
     if worker.setup_error:
@@ -216,7 +216,7 @@ def _status(
     if not present:
         return INVALID, describe_missing(requested)
     if worker is not None:
-        return _ending(worker, limits)
+        return ending(worker, limits)
     return "", ""
 
 
