@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import inspect
 import io
 import json
 import logging
@@ -210,13 +209,8 @@ def _discover(root: Path, lms: str | None) -> list[Any]:
 
     if not root.exists():
         raise SystemExit(f"similarity: {root} does not exist; give the class's submissions folder or the LMS's .zip")
-    keywords = {}
-    if lms is not None:
-        if "lms" not in inspect.signature(submissions.discover).parameters:
-            raise SystemExit(f"similarity: --lms {lms}: this grader's discovery detects layouts only; leave --lms out")
-        keywords["lms"] = lms
     try:
-        entries, _ = submissions.discover(root, **keywords)
+        entries, _ = submissions.discover(root, lms=lms)
     except (OSError, ValueError) as error:  # submissions.IntakeError is a ValueError whose text is the one line
         raise SystemExit(f"similarity: {error}") from None
     if not entries:

@@ -461,11 +461,9 @@ def _entries(source: Path, out: Path, lms: str | None = None) -> tuple[list[Subm
     """
     from grader.commands.batch import submissions
 
-    intake_error = getattr(submissions, "IntakeError", ValueError)
     try:
-        # ``lms`` passed only when given, so this works before and after discover() takes it
-        entries, skipped = submissions.discover(source, **({"lms": lms} if lms else {}))
-    except intake_error as error:
+        entries, skipped = submissions.discover(source, lms=lms)
+    except submissions.IntakeError as error:
         raise SystemExit(str(error)) from None
     entries = [e for e in entries if e.source.resolve() != out]
     for entry in entries:
