@@ -23,11 +23,10 @@ import io
 import json
 import re
 import sys
-import tarfile
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from grader.commands.release import ReleaseError, _git, _skipped
+from grader.commands.release import ReleaseError, committed_files, is_skipped, run_git, working_tree_changes
 from grader.core.files import atomic_write
 from grader.core.paths import REPO, SHARED_REFERENCE
 
@@ -106,14 +105,14 @@ def choose_practices(text: str) -> list[int]:
 
 def build(repo: Path, out: Path, chosen: list[int], timeout: float = 300.0) -> tuple[list[str], list[str]]:
     """Write the zip at ``out``; return its file names and what the working tree held that was left out."""
-    files = committed(repo, [*COPIED, *TEMPLATES])
+    files = committed_files(repo, [*COPIED, *TEMPLATES])
     for template, name in TEMPLATES.items():
         if template not in files:
             raise ReleaseError(f"{template} is not in git's last commit: commit it, then build the zip again")
         files[name] = files.pop(template)
     data, mode = files["setup.sh"]
     files["setup.sh"] = (data.replace(TORCH_PLACEHOLDER.encode(), torch_pins(repo).encode()), mode)
-    commit = _git(repo, "rev-parse", "HEAD").decode().strip()
+    commit = run_git(repo, "rev-parse", "HEAD").decode().strip()
     config = {"practices": chosen, "timeout_s": timeout, "commit": commit, "built_by": "python -m grader gradescope"}
     files[CONFIG] = (json.dumps(config, indent=1).encode(), 0o644)
     files.update(shared_reference(repo.parent / "shared" / "reference"))
@@ -126,23 +125,7 @@ def build(repo: Path, out: Path, chosen: list[int], timeout: float = 300.0) -> t
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     atomic_write(out, buffer.getvalue(), durable=True)
-    return sorted(files), left_out(repo, [*COPIED, *TEMPLATES])
-
-
-def committed(repo: Path, names: list[str]) -> dict[str, tuple[bytes, int]]:
-    """``{path: (bytes, mode)}`` of the regular files under ``names`` in git's last commit (``git archive HEAD``)."""
-    present = [n for n in names if _git(repo, "ls-tree", "--name-only", "HEAD", "--", n).strip()]
-    archive = tarfile.open(fileobj=io.BytesIO(_git(repo, "archive", "--format=tar", "HEAD", "--", *present)))
-    files = {}
-    for member in archive.getmembers():
-        relative = PurePosixPath(member.name)
-        # Regular files only, inside the zip: git archive writes no others, but a tar is read with care.
-        if not member.isfile() or relative.is_absolute() or ".." in relative.parts or _skipped(Path(member.name)):
-            continue
-        source = archive.extractfile(member)
-        assert source is not None
-        files[relative.as_posix()] = (source.read(), 0o755 if member.mode & 0o111 else 0o644)
-    return files
+    return sorted(files), working_tree_changes(repo, [*COPIED, *TEMPLATES], "the zip", "not in the zip")
 
 
 def shared_reference(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -155,29 +138,14 @@ def shared_reference(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {
         f"{SHARED}/{path.relative_to(folder).as_posix()}": (path.read_bytes(), 0o644)
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and not path.is_symlink() and not _skipped(path.relative_to(folder))
+        if path.is_file() and not path.is_symlink() and not is_skipped(path.relative_to(folder))
     }
 
 
 def torch_pins(repo: Path) -> str:
     """The x86_64 torch/torchvision pins of the lab's own setup.sh (git's last commit), so both install alike."""
-    text = _git(repo, "show", "HEAD:setup.sh").decode(errors="replace")
+    text = run_git(repo, "show", "HEAD:setup.sh").decode(errors="replace")
     match = re.search(r"x86_64\)\s*TORCH=\(([^)]*)\)", text)
     if not match:
         raise ReleaseError("setup.sh (git's last commit) has no 'x86_64) TORCH=(...)' line to take the torch pins from")
     return match.group(1).strip()
-
-
-def left_out(repo: Path, names: list[str]) -> list[str]:
-    """What the working tree holds beyond git's last commit under ``names`` (not in the zip)."""
-    status = _git(repo, "status", "--porcelain", "--untracked-files=all", "--", *names).decode(errors="replace")
-    changes = []
-    for line in status.splitlines():
-        path = line[3:].strip().strip('"')
-        if _skipped(Path(path)):
-            continue
-        if line.startswith("??"):
-            changes.append(f"{path} (untracked in your working tree: not in the zip)")
-        else:
-            changes.append(f"{path} (changed in your working tree: the zip holds the committed version)")
-    return changes

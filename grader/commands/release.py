@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from grader.core.paths import REPO
 from grader.practices import PRACTICES
@@ -85,7 +85,8 @@ def build(repo: Path, out: Path) -> list[str]:
     staging = Path(tempfile.mkdtemp(prefix=".release-", dir=out.parent))
     try:
         _copy(repo, staging)
-        removed = [*_working_tree_changes(repo), *strip_hidden(staging / "grader" / "practices")]
+        changed = working_tree_changes(repo, [*COPIED_DIRS, *COPIED_FILES], "the release", "not released")
+        removed = [*changed, *strip_hidden(staging / "grader" / "practices")]
         _adapt(staging)
         check(repo, staging)
         if out.exists():
@@ -96,12 +97,12 @@ def build(repo: Path, out: Path) -> list[str]:
     return removed
 
 
-def _skipped(path: Path) -> bool:
+def is_skipped(path: Path) -> bool:
     """Caches and build outputs."""
     return any(part in SKIPPED_PARTS for part in path.parts) or path.suffix in SKIPPED_SUFFIXES
 
 
-def _git(repo: Path, *args: str) -> bytes:
+def run_git(repo: Path, *args: str) -> bytes:
     """``git -C repo ARGS``'s output; ReleaseError when git or the checkout is missing."""
     try:
         completed = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, timeout=120, check=False)
@@ -116,34 +117,43 @@ def _git(repo: Path, *args: str) -> bytes:
     return completed.stdout
 
 
-def _copy(repo: Path, target: Path) -> None:
-    """The bundle's files as git's last commit holds them (``git archive HEAD``), never the working tree's."""
-    names = [n for n in (*COPIED_DIRS, *COPIED_FILES) if _git(repo, "ls-tree", "--name-only", "HEAD", "--", n).strip()]
-    archive = tarfile.open(fileobj=io.BytesIO(_git(repo, "archive", "--format=tar", "HEAD", "--", *names)))
+def committed_files(repo: Path, names: list[str]) -> dict[str, tuple[bytes, int]]:
+    """``{path: (bytes, mode)}`` of the regular files under ``names`` in git's last commit (``git archive HEAD``)."""
+    present = [n for n in names if run_git(repo, "ls-tree", "--name-only", "HEAD", "--", n).strip()]
+    archive = tarfile.open(fileobj=io.BytesIO(run_git(repo, "archive", "--format=tar", "HEAD", "--", *present)))
+    files = {}
     for member in archive.getmembers():
-        relative = Path(member.name)
+        relative = PurePosixPath(member.name)
         # Regular files only, inside the bundle: git archive writes no others, but a tar is read with care.
-        if not member.isfile() or relative.is_absolute() or ".." in relative.parts or _skipped(relative):
+        if not member.isfile() or relative.is_absolute() or ".." in relative.parts or is_skipped(Path(member.name)):
             continue
         source = archive.extractfile(member)
         assert source is not None
+        files[relative.as_posix()] = (source.read(), 0o755 if member.mode & 0o111 else 0o644)
+    return files
+
+
+def _copy(repo: Path, target: Path) -> None:
+    """The bundle's files as git's last commit holds them (``git archive HEAD``), never the working tree's."""
+    for relative, (data, mode) in committed_files(repo, [*COPIED_DIRS, *COPIED_FILES]).items():
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
-        (target / relative).write_bytes(source.read())
-        os.chmod(target / relative, 0o755 if member.mode & 0o111 else 0o644)
+        (target / relative).write_bytes(data)
+        os.chmod(target / relative, mode)
 
 
-def _working_tree_changes(repo: Path) -> list[str]:
-    """What the working tree holds beyond git's last commit in the released folders (not released)."""
-    names = [*COPIED_DIRS, *COPIED_FILES]
-    status = _git(repo, "status", "--porcelain", "--untracked-files=all", "--", *names).decode(errors="replace")
+def working_tree_changes(repo: Path, names: list[str], product: str, untracked: str) -> list[str]:
+    """What the working tree holds beyond git's last commit under ``names``: ``untracked`` files and changed ones
+    (of which ``product``, e.g. "the release", holds the committed version); neither is shipped."""
+    status = run_git(repo, "status", "--porcelain", "--untracked-files=all", "--", *names).decode(errors="replace")
     changes = []
     for line in status.splitlines():
         path = line[3:].strip().strip('"')
-        if not _skipped(Path(path)):
-            if line.startswith("??"):
-                changes.append(f"{path} (untracked in your working tree: not released)")
-            else:
-                changes.append(f"{path} (changed in your working tree: the release holds the committed version)")
+        if is_skipped(Path(path)):
+            continue
+        if line.startswith("??"):
+            changes.append(f"{path} (untracked in your working tree: {untracked})")
+        else:
+            changes.append(f"{path} (changed in your working tree: {product} holds the committed version)")
     return changes
 
 
@@ -239,7 +249,7 @@ def _function_shapes(path: Path) -> dict[str, str]:
 
 def check(repo: Path, bundle: Path) -> None:
     """Raise ReleaseError when a solution or a hidden test is in the bundle, or the bundle cannot collect."""
-    solution_files = [p for p in (repo / "solutions").rglob("*") if p.is_file() and not _skipped(p)]
+    solution_files = [p for p in (repo / "solutions").rglob("*") if p.is_file() and not is_skipped(p)]
     solution_hashes = {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in solution_files}
     entries = {f"test_practice{n}.py" for n in PRACTICES}
     solution_functions: dict[str, str] = {}
