@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -86,11 +88,37 @@ def prepare_for_quantization(fp32_path: str | os.PathLike[str], prepared_path: s
     quant_pre_process(str(fp32_path), str(prepared_path))
 
 
+# quantize_static's settings, written once: the old path (ORT calibrates) and the fast path (the ranges come
+# in ORT's own calibration cache) quantize with these and nothing else.
+QUANTIZATION = {"quant_format": "QDQ", "per_channel": True, "activation_type": "QInt8", "weight_type": "QInt8"}
+
+
+def _quantize_static(prepared: Path, int8_path: Path, **calibration: object) -> None:
+    """ORT's quantize_static with the lab's settings: QDQ, per-channel, INT8, MinMax."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    try:
+        quantize_static(
+            str(prepared),
+            str(int8_path),
+            quant_format=QuantFormat[QUANTIZATION["quant_format"]],
+            per_channel=QUANTIZATION["per_channel"],
+            activation_type=QuantType[QUANTIZATION["activation_type"]],
+            weight_type=QuantType[QUANTIZATION["weight_type"]],
+            calibrate_method=CalibrationMethod.MinMax,
+            **calibration,
+        )
+    except Exception as error:  # ORT raises ValueError, InvalidArgument, Fail ...
+        raise CalibrationError(f"{type(error).__name__}: {error}") from error
+
+
 def quantize_int8(
     fp32_path: str | os.PathLike[str],
     batches: list[dict[str, np.ndarray]],
     int8_path: str | os.PathLike[str],
     prepared: str | os.PathLike[str] | None = None,
+    fast: bool = True,
+    weights: str | os.PathLike[str] | None = None,
 ) -> None:
     """Real INT8 on the CPU: ORT static quantization, QDQ, per-channel, MinMax calibration.
 
@@ -98,43 +126,183 @@ def quantize_int8(
     Entropy and Percentile took 4x longer here and separated good and bad calibration data no
     better (benchmarks/int8_thresholds.md). ``prepared``: ``fp32_path`` already through
     ``prepare_for_quantization`` (it does not depend on the data: a caller may cache it).
+    ``fast``: collect the ranges with ``collect_ranges`` and hand them to the quantizer as ORT's own
+    calibration cache, where this ORT has one (the same model, bytes for bytes: tests/test_int8_fast.py);
+    False: ORT calibrates itself, as before. ``weights``: a ``weight_parameters`` file of ``prepared``
+    (fast path only; a caller may cache it too).
     """
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
-
-    class Reader(CalibrationDataReader):
-        """Feeds the calibration batches once."""
-
-        def __init__(self) -> None:
-            self.items = iter(batches)
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            return next(self.items, None)
-
     int8_path = Path(int8_path)
     scratch = int8_path.with_name(int8_path.stem + ".pre.onnx")
     if prepared is None:
         prepare_for_quantization(fp32_path, scratch)
+    source = Path(prepared or scratch)
     try:
-        quantize_static(
-            str(prepared or scratch),
-            str(int8_path),
-            Reader(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QInt8,
-            weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod.MinMax,
-        )
-    except Exception as error:  # ORT raises ValueError, InvalidArgument, Fail ...
-        raise CalibrationError(f"{type(error).__name__}: {error}") from error
+        if fast and has_calibration_cache():
+            ranges = collect_ranges(source, batches, int8_path.parent)
+            quantize_with_ranges(source, ranges, int8_path, weights=weights)
+        else:
+            _quantize_static(source, int8_path, calibration_data_reader=_Reader(batches))
     finally:
         scratch.unlink(missing_ok=True)
+
+
+class _Reader:
+    """ORT's CalibrationDataReader protocol over the calibration batches, once."""
+
+    def __init__(self, batches: list[dict[str, np.ndarray]]) -> None:
+        self.items = iter(batches)
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        """The next batch, or None at the end."""
+        return next(self.items, None)
+
+
+def has_calibration_cache() -> bool:
+    """Whether this ORT's quantize_static takes ranges from a calibration cache (onnxruntime PR #28221)."""
+    import inspect
+
+    from onnxruntime.quantization import quantize_static
+
+    return "calibration_cache_path" in inspect.signature(quantize_static).parameters
+
+
+def _default_op_types() -> list[str]:
+    """The operator types quantize_static calibrates and quantizes when it is given none (its own default)."""
+    from onnxruntime.quantization.registry import QDQRegistry, QLinearOpsRegistry
+
+    return list(set(list(QLinearOpsRegistry.keys()) + list(QDQRegistry.keys())))
+
+
+def collect_ranges(prepared: str | os.PathLike[str], batches: list[dict[str, np.ndarray]], scratch: Path) -> Any:
+    """MinMax ranges of every tensor ORT would calibrate, by ORT's own calibrator, on this process's threads.
+
+    quantize_static's calibrator runs its graph (the model plus a ReduceMin and a ReduceMax per tensor) with
+    ORT's default thread pool: one spinning thread per core, which in a batch worker fights the other
+    workers. This is the same calibrator class, graph and unoptimized session (so the same kernels and the
+    same bits), with ``default_threads()`` threads. The batches still go one per run: batched runs of
+    ORT's unoptimized convolutions were slower, not faster (benchmarks/int8_speed.md).
+    """
+    from onnxruntime.quantization.calibrate import MinMaxCalibrater
+
+    class Calibrater(MinMaxCalibrater):
+        """ORT's MinMax calibrator, its session on the grader's threads."""
+
+        def create_inference_session(self) -> None:
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # as ORT's own
+            options.intra_op_num_threads = default_threads()
+            options.log_severity_level = 3
+            self.infer_session = ort.InferenceSession(
+                self.augmented_model_path, sess_options=options, providers=["CPUExecutionProvider"]
+            )
+
+    with tempfile.TemporaryDirectory(prefix="trtlab-ranges-", dir=scratch) as folder:
+        calibrater = Calibrater(
+            str(prepared), _default_op_types(), augmented_model_path=str(Path(folder) / "augmented_model.onnx")
+        )
+        calibrater.augment_graph()
+        calibrater.create_inference_session()
+        try:
+            calibrater.collect_data(_Reader(batches))
+            return calibrater.compute_data()
+        except Exception as error:  # ORT raises ValueError, InvalidArgument, Fail ...
+            raise CalibrationError(f"{type(error).__name__}: {error}") from error
+
+
+def quantize_with_ranges(
+    prepared: str | os.PathLike[str],
+    ranges: Any,
+    int8_path: str | os.PathLike[str],
+    weights: str | os.PathLike[str] | None = None,
+    extra_options: Mapping[str, object] | None = None,
+) -> None:
+    """quantize_static with the lab's settings on ranges already collected, handed over as ORT's own
+    calibration cache (a JSON file ORT writes and reads; float32 values survive it exactly).
+
+    ``weights``: a file of ``weight_parameters``: ORT's own per-channel weight scales, given back to it as
+    TensorQuantOverrides so that it does not compute them again (half the quantizer's time; the same model).
+    """
+    from onnxruntime.quantization.calibrate import save_tensors_data
+
+    int8_path = Path(int8_path)
+    cache = int8_path.with_name(int8_path.stem + ".ranges.json")
+    save_tensors_data(ranges, cache)
+    options = dict(extra_options or {})
+    if weights is not None:
+        options["TensorQuantOverrides"] = _weight_overrides(Path(weights))
+    try:
+        _quantize_static(
+            Path(prepared),
+            int8_path,
+            calibration_data_reader=None,
+            calibration_cache_path=str(cache),
+            extra_options=options,
+        )
+    finally:
+        cache.unlink(missing_ok=True)
+
+
+def weight_parameters(prepared: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """ORT's per-channel scales and zero points of every weight of ``prepared``, as a JSON file.
+
+    They depend on the weights alone: quantize_static computes them from each channel's values, then may
+    widen a weight's scales so that its bias fits in int32 (which depends on the data). The file holds them
+    before that widening: read off a model ORT quantized with the widening turned off
+    (``QDQDisableWeightAdjustForInt32Bias``), on one all-zero input. Passed back through
+    ``quantize_with_ranges(weights=...)``, ORT still widens them for each calibration set itself.
+    """
+    import json
+    import logging
+
+    import onnx
+    from onnx import numpy_helper
+
+    session = ort.InferenceSession(str(prepared), providers=["CPUExecutionProvider"])
+    feed = {
+        arg.name: np.zeros([d if isinstance(d, int) else 1 for d in arg.shape], np.float32)
+        for arg in session.get_inputs()
+    }
+    with tempfile.TemporaryDirectory(prefix="trtlab-weights-") as folder:
+        plain = Path(folder) / "weights.onnx"
+        previous = logging.root.manager.disable
+        logging.disable(logging.WARNING)  # ORT warns of every bias that the widening would have fitted
+        try:
+            quantize_with_ranges(
+                prepared,
+                collect_ranges(prepared, [feed], Path(folder)),
+                plain,
+                extra_options={"QDQDisableWeightAdjustForInt32Bias": True},
+            )
+        finally:
+            logging.disable(previous)
+        quantized = onnx.load(str(plain))
+    names = {init.name for init in onnx.load(str(prepared), load_external_data=False).graph.initializer}
+    values = {init.name: init for init in quantized.graph.initializer}
+    found: dict[str, dict[str, object]] = {}
+    for node in quantized.graph.node:
+        weight = node.input[0].removesuffix("_quantized") if node.op_type == "DequantizeLinear" else ""
+        if weight not in names or node.input[0] not in values or len(node.input) < 3:
+            continue
+        scale, zero_point = (numpy_helper.to_array(values[name]) for name in node.input[1:3])
+        if numpy_helper.to_array(values[node.input[0]]).dtype == np.int8 and scale.ndim == 1:
+            axis = next((a.i for a in node.attribute if a.name == "axis"), 1)  # DequantizeLinear's default
+            found[weight] = {"axis": axis, "scale": scale.tolist(), "zero_point": zero_point.tolist()}
+    Path(target).write_text(json.dumps(found), encoding="utf-8")
+
+
+def _weight_overrides(path: Path) -> dict[str, list[dict[str, object]]]:
+    """TensorQuantOverrides of a ``weight_parameters`` file: one entry per channel, the axis on the first."""
+    import json
+
+    overrides = {}
+    for weight, params in json.loads(path.read_text(encoding="utf-8")).items():
+        channels = [
+            {"scale": np.float32(scale), "zero_point": np.int8(zero_point)}
+            for scale, zero_point in zip(params["scale"], params["zero_point"], strict=True)
+        ]
+        channels[0]["axis"] = params["axis"]
+        overrides[weight] = channels
+    return overrides
 
 
 def logits(path: str | os.PathLike[str], images: np.ndarray) -> np.ndarray:
