@@ -88,23 +88,19 @@ def prepare_for_quantization(fp32_path: str | os.PathLike[str], prepared_path: s
     quant_pre_process(str(fp32_path), str(prepared_path))
 
 
-# quantize_static's settings, written once: the old path (ORT calibrates) and the fast path (the ranges come
-# in ORT's own calibration cache) quantize with these and nothing else.
-QUANTIZATION = {"quant_format": "QDQ", "per_channel": True, "activation_type": "QInt8", "weight_type": "QInt8"}
-
-
 def _quantize_static(prepared: Path, int8_path: Path, **calibration: object) -> None:
-    """ORT's quantize_static with the lab's settings: QDQ, per-channel, INT8, MinMax."""
+    """ORT's quantize_static with the lab's settings, written once for both paths: QDQ, per-channel INT8
+    weights and activations, MinMax; ``calibration``: the data reader, or ORT's calibration cache."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     try:
         quantize_static(
             str(prepared),
             str(int8_path),
-            quant_format=QuantFormat[QUANTIZATION["quant_format"]],
-            per_channel=QUANTIZATION["per_channel"],
-            activation_type=QuantType[QUANTIZATION["activation_type"]],
-            weight_type=QuantType[QUANTIZATION["weight_type"]],
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QInt8,
+            weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
             **calibration,
         )
@@ -141,24 +137,30 @@ def quantize_int8(
             ranges = collect_ranges(source, batches, int8_path.parent)
             quantize_with_ranges(source, ranges, int8_path, weights=weights)
         else:
-            _quantize_static(source, int8_path, calibration_data_reader=_Reader(batches))
+            _quantize_static(source, int8_path, calibration_data_reader=_reader(batches))
     finally:
         scratch.unlink(missing_ok=True)
 
 
-class _Reader:
-    """ORT's CalibrationDataReader protocol over the calibration batches, once."""
+def _reader(batches: list[dict[str, np.ndarray]]) -> Any:
+    """ORT's CalibrationDataReader over the calibration batches, once (ORT is imported only when needed)."""
+    from onnxruntime.quantization import CalibrationDataReader
 
-    def __init__(self, batches: list[dict[str, np.ndarray]]) -> None:
-        self.items = iter(batches)
+    class Reader(CalibrationDataReader):
+        """Feeds the calibration batches once."""
 
-    def get_next(self) -> dict[str, np.ndarray] | None:
-        """The next batch, or None at the end."""
-        return next(self.items, None)
+        def __init__(self) -> None:
+            self.items = iter(batches)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self.items, None)
+
+    return Reader()
 
 
 def has_calibration_cache() -> bool:
-    """Whether this ORT's quantize_static takes ranges from a calibration cache (onnxruntime PR #28221)."""
+    """Whether this ORT's quantize_static takes ranges from a calibration cache (onnxruntime >= 1.27, PR #28221;
+    Python 3.10, the Jetson's, gets 1.23 at most: it quantizes in one call)."""
     import inspect
 
     from onnxruntime.quantization import quantize_static
@@ -203,7 +205,7 @@ def collect_ranges(prepared: str | os.PathLike[str], batches: list[dict[str, np.
         calibrater.augment_graph()
         calibrater.create_inference_session()
         try:
-            calibrater.collect_data(_Reader(batches))
+            calibrater.collect_data(_reader(batches))
             return calibrater.compute_data()
         except Exception as error:  # ORT raises ValueError, InvalidArgument, Fail ...
             raise CalibrationError(f"{type(error).__name__}: {error}") from error
