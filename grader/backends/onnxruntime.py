@@ -257,12 +257,16 @@ def weight_parameters(prepared: str | os.PathLike[str], target: str | os.PathLik
     import logging
 
     import onnx
-    from onnx import numpy_helper
 
-    session = ort.InferenceSession(str(prepared), providers=["CPUExecutionProvider"])
-    feed = {
-        arg.name: np.zeros([d if isinstance(d, int) else 1 for d in arg.shape], np.float32)
-        for arg in session.get_inputs()
+    graph = onnx.load(str(prepared), load_external_data=False).graph
+    weights = {init.name for init in graph.initializer}
+    feed = {  # the graph's own inputs, a symbolic dimension taken as 1
+        value.name: np.zeros(
+            [dim.dim_value or 1 for dim in value.type.tensor_type.shape.dim],
+            onnx.helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type),
+        )
+        for value in graph.input
+        if value.name not in weights
     }
     with tempfile.TemporaryDirectory(prefix="trtlab-weights-") as folder:
         plain = Path(folder) / "weights.onnx"
@@ -277,19 +281,26 @@ def weight_parameters(prepared: str | os.PathLike[str], target: str | os.PathLik
             )
         finally:
             logging.disable(previous)
-        quantized = onnx.load(str(plain))
-    names = {init.name for init in onnx.load(str(prepared), load_external_data=False).graph.initializer}
+        found = _per_channel_weights(onnx.load(str(plain)), weights)
+    Path(target).write_text(json.dumps(found), encoding="utf-8")
+
+
+def _per_channel_weights(quantized: Any, weights: set[str]) -> dict[str, dict[str, object]]:
+    """``{weight: {axis, scale, zero_point}}`` of the INT8 per-channel DequantizeLinear of each of ``weights``
+    in a Q/DQ model (ORT names the quantized initializer ``<weight>_quantized``)."""
+    from onnx import numpy_helper
+
     values = {init.name: init for init in quantized.graph.initializer}
     found: dict[str, dict[str, object]] = {}
     for node in quantized.graph.node:
         weight = node.input[0].removesuffix("_quantized") if node.op_type == "DequantizeLinear" else ""
-        if weight not in names or node.input[0] not in values or len(node.input) < 3:
+        if weight not in weights or node.input[0] not in values or len(node.input) < 3:
             continue
         scale, zero_point = (numpy_helper.to_array(values[name]) for name in node.input[1:3])
         if numpy_helper.to_array(values[node.input[0]]).dtype == np.int8 and scale.ndim == 1:
             axis = next((a.i for a in node.attribute if a.name == "axis"), 1)  # DequantizeLinear's default
             found[weight] = {"axis": axis, "scale": scale.tolist(), "zero_point": zero_point.tolist()}
-    Path(target).write_text(json.dumps(found), encoding="utf-8")
+    return found
 
 
 def _weight_overrides(path: Path) -> dict[str, list[dict[str, object]]]:
