@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from grader.commands.batch import allocator
 from grader.commands.batch.sandbox import SLOT_UID_BASE, SLOT_UID_SPAN, Limits, Plan, hidden_paths
 
 OFFLINE_SWITCHES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE", "YOLO_OFFLINE", "YOLO_AUTOINSTALL")
@@ -42,6 +43,7 @@ def worker_environment(workspace: Path) -> dict[str, str]:
     for name in OFFLINE_SWITCHES:
         env[name] = os.environ.get(name, "1" if "OFFLINE" in name else "0")
     env["MPLBACKEND"] = "Agg"
+    env.update(allocator.malloc_environment(os.environ))  # for the worker's own programs (polygraphy run)
     # The grader's plugin by name and no other: the same plugins as the trusted run, whatever else is
     # installed, and no scan of every package's entry points per submission.
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

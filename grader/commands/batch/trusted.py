@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.commands.batch import allocator
 from grader.core.scoring import NOT_GRADED_PREFIX, PASSED, RAN_SKIPPED, Outcome, TestSpec, not_run, score
 from grader.practices import PRACTICES
 
@@ -178,6 +179,7 @@ def build(repo: Path, practices: list[int], scratch: Path, suite: str, tier: str
     ]
     env = {
         **os.environ,
+        **allocator.malloc_environment(os.environ),
         "TRTLAB_BATCH_REPORT": str(report),
         "PYTHONHASHSEED": "0",
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.commands.batch import allocator
 from grader.commands.batch.sandbox import Plan
 
 
@@ -38,7 +39,7 @@ class ZygoteClient:
     def __init__(self, scratch: Path, log: Path) -> None:
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock = parent_end
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        env = {**os.environ, **allocator.malloc_environment(os.environ), "PYTHONHASHSEED": "0"}
         scratch.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as handle:
             self.process = subprocess.Popen(
