@@ -369,6 +369,42 @@ def test_memory_of_a_process_that_just_exited_is_zero() -> None:
     assert 0 < processes.private_bytes(os.getpid(), resident_pages=1) < 4 * 2**30
 
 
+def test_private_memory_is_read_again_only_after_faults_or_a_change_of_resident_pages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The monitor's reading of a process that neither faulted nor changed its resident pages is kept; one that
+    allocated is read again and shows the new memory (smaps_rollup costs 20-30 ms per worker-sized process)."""
+    from grader.commands.batch import processes
+
+    script = "import sys; sys.stdin.readline(); b = bytearray(64 << 20); print('ok', flush=True); sys.stdin.readline()"
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdin is not None and child.stdout is not None
+    reads: list[int] = []
+    real = processes.private_bytes
+
+    def counted(pid: int, resident_pages: int) -> int:
+        reads.append(pid)
+        return real(pid, resident_pages)
+
+    monkeypatch.setattr(processes, "private_bytes", counted)
+    try:
+        memory = processes.PrivateMemory()
+        entry = processes.process_table()[child.pid]
+        before = memory.of(child.pid, entry)
+        assert (memory.of(child.pid, entry), reads) == (before, [child.pid])  # nothing changed: not read again
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "ok"
+        after = memory.of(child.pid, processes.process_table()[child.pid])
+        assert reads == [child.pid, child.pid]
+        assert after - before >= 60 << 20
+        total, threads = memory.tree_usage(child.pid)
+        assert abs(total - after) < 4 << 20 and threads >= 1
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_a_skip_in_the_sandbox_of_a_test_the_reference_ran_is_reported_once_for_the_class() -> None:
     """The sandbox saw less than the reference run (or the student lacks an input): counted as failed, and the
     class report says which test and how many students, instead of blaming each student."""

@@ -87,6 +87,7 @@ class Job:
     report: WorkerReport = field(default_factory=WorkerReport)
     next_rss: float = 0.0
     next_disk: float = 0.0
+    memory: processes.PrivateMemory = field(default_factory=processes.PrivateMemory)
 
 
 class Monitor:
@@ -231,7 +232,7 @@ class Monitor:
             return
         if now >= job.next_rss:
             job.next_rss = now + RSS_EVERY_S
-            rss, tasks = processes.tree_usage(job.pid_a)
+            rss, tasks = job.memory.tree_usage(job.pid_a)
             report.peak_rss = max(report.peak_rss, rss)
             report.peak_tasks = max(report.peak_tasks, tasks)
             if rss > self.limits.rss_bytes:
@@ -262,7 +263,7 @@ class Monitor:
         table = processes.process_table()
         alive = {j.pid_a for j in self.running.values() if j.pid_a}
         for pid in processes.descendants(zygote, table):
-            if table[pid][0] == zygote and pid in alive:
+            if table[pid].ppid == zygote and pid in alive:
                 continue
             if not alive.intersection(processes.ancestors(pid, table)) and pid not in alive:
                 processes.kill(pid)
