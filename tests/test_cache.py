@@ -49,11 +49,23 @@ def test_failed_build_leaves_nothing(tmp_path: Path) -> None:
 
 
 def test_arrays_round_trip(tmp_path: Path) -> None:
-    """Named arrays come back equal."""
+    """Named arrays come back equal, dtype and shape kept, empty ones too, and read-only: no caller can change
+    the cached values in place."""
     cache = ArtifactCache(tmp_path)
-    arrays = cache.arrays("ref", {"seed": 0}, lambda: {"x": np.arange(6, dtype=np.float32).reshape(2, 3)})
+    built = {"x": np.arange(6, dtype=np.float32).reshape(2, 3), "labels": np.array([3, 1], dtype=np.int64)}
+    built["empty"] = np.zeros((0, 3), dtype=np.float32)
+    arrays = cache.arrays("ref", {"seed": 0}, lambda: built)
     again = cache.arrays("ref", {"seed": 0}, lambda: pytest.fail("rebuilt"))
-    np.testing.assert_array_equal(arrays["x"], again["x"])
+    assert sorted(again) == sorted(built)
+    for name, array in built.items():
+        for got in (arrays[name], again[name]):
+            np.testing.assert_array_equal(got, array)
+            assert (got.dtype, got.shape) == (array.dtype, array.shape)
+            assert not got.flags.writeable
+    with pytest.raises(ValueError):
+        again["x"][0, 0] = 1.0
+    with pytest.raises(ValueError, match="identifier"):
+        cache.arrays("ref", {"seed": 1}, lambda: {"../x": np.zeros(1)})
 
 
 def test_json_round_trip(tmp_path: Path) -> None:

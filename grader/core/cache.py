@@ -90,15 +90,22 @@ class ArtifactCache:
     def arrays(
         self, kind: str, parts: Mapping[str, object], build: Callable[[], Mapping[str, np.ndarray]]
     ) -> dict[str, np.ndarray]:
-        """Named numpy arrays computed once per key (stored as ``.npz``)."""
+        """Named numpy arrays computed once per key, given back read-only and memory-mapped.
+
+        One ``.npy`` file per name in a folder: mapped, not read, so every process shares the page
+        cache's one copy (loading the 72 MB evaluation set from an ``.npz`` cost 0.4-0.7 s of copying and
+        CRC checks per submission), and no caller can change the cached values in place.
+        """
 
         def save(tmp: Path) -> None:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, **build())
+            tmp.mkdir()
+            for name, array in build().items():
+                if not name.isidentifier():
+                    raise ValueError(f"array name {name!r} is not an identifier (it becomes a file name)")
+                np.save(tmp / f"{name}.npy", np.asarray(array), allow_pickle=False)
 
-        path = self.get_or_build(kind, parts, save, suffix=".npz")
-        with np.load(path) as data:
-            return {name: data[name] for name in data.files}
+        folder = self.get_or_build(kind, parts, save, suffix=".arrays")
+        return {path.stem: _load_read_only(path) for path in sorted(folder.glob("*.npy"))}
 
     def json(self, kind: str, parts: Mapping[str, object], build: Callable[[], object]) -> Any:
         """A JSON-able value computed once per key (stored as ``.json``)."""
@@ -107,6 +114,16 @@ class ArtifactCache:
             tmp.write_text(json.dumps(build()), encoding="utf-8")
 
         return json.loads(self.get_or_build(kind, parts, save, suffix=".json").read_text(encoding="utf-8"))
+
+
+def _load_read_only(path: Path) -> np.ndarray:
+    """A cached ``.npy`` mapped read-only; an empty one (which cannot be mapped) read."""
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError:  # numpy cannot map a file of zero data bytes
+        array = np.load(path, allow_pickle=False)
+        array.flags.writeable = False
+        return array
 
 
 def _move_into_place(tmp: Path, final: Path) -> None:
