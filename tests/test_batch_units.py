@@ -369,6 +369,21 @@ def test_memory_of_a_process_that_just_exited_is_zero() -> None:
     assert 0 < processes.private_bytes(os.getpid(), resident_pages=1) < 4 * 2**30
 
 
+def test_every_batch_program_gets_the_malloc_settings_and_the_instructors_own_values_win(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The zygote's, the trusted run's and a worker's programs' environments carry glibc's MALLOC_* settings; a value
+    the instructor set is the one passed on, also into the worker's environment, which keeps nothing else of theirs."""
+    from grader.commands.batch import allocator, planner
+
+    assert allocator.malloc_environment({}) == allocator.GLIBC_MALLOC
+    mine = {"MALLOC_TOP_PAD_": "0", "HOME": "/home/teacher"}
+    assert allocator.malloc_environment(mine) == {**allocator.GLIBC_MALLOC, "MALLOC_TOP_PAD_": "0"}
+    monkeypatch.setenv("MALLOC_TOP_PAD_", "0")
+    env = planner.worker_environment(tmp_path)
+    assert {name: env.get(name) for name in allocator.GLIBC_MALLOC} == {**allocator.GLIBC_MALLOC, "MALLOC_TOP_PAD_": "0"}
+
+
 def test_private_memory_is_read_again_only_after_faults_or_a_change_of_resident_pages(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -29,5 +29,5 @@ GLIBC_MALLOC = {
 
 
 def malloc_environment(current: Mapping[str, str]) -> dict[str, str]:
-    """The ``MALLOC_*`` variables to add to a program's environment: ours, but none ``current`` already sets."""
-    return {name: value for name, value in GLIBC_MALLOC.items() if name not in current}
+    """The ``MALLOC_*`` variables for a program's environment: ``current``'s value of each it sets, else ours."""
+    return {name: current.get(name, value) for name, value in GLIBC_MALLOC.items()}
